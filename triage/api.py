@@ -1,0 +1,76 @@
+"""The library API that the CLI and the notebooks share.
+
+    import triage
+    build = triage.load_build("1234")            # test results, events DataFrame, metadata
+    report = triage.analyze(build)               # correlate + classify -> Report
+    print(triage.render(report, "markdown"))
+
+Nothing here prints or exits; errors are ``TriageError`` subclasses.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from triage import __version__
+from triage.classify import classify_failure
+from triage.classify.rules import Rule, load_rules
+from triage.config import resolve
+from triage.correlate import Correlation, correlate
+from triage.errors import UnknownBuildError
+from triage.ingest.loader import LoadedBuild, load_build as _load_folder
+from triage.model import BuildInfo, Report
+
+
+def list_builds(data_dir: Path | str | None = None) -> list[str]:
+    """Build ids under ``<data_dir>/builds``, numerically sorted where numeric."""
+    root = resolve(Path(data_dir) if data_dir else None).data_dir / "builds"
+    if not root.is_dir():
+        return []
+    names = [p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return sorted(names, key=lambda n: (not n.isdigit(), int(n) if n.isdigit() else 0, n))
+
+
+def load_build(build_id: str, data_dir: Path | str | None = None) -> LoadedBuild:
+    """Read ``<data_dir>/builds/<build_id>``.
+
+    Raises UnknownBuildError (naming the available builds) or NoTestReportError.
+    """
+    settings = resolve(Path(data_dir) if data_dir else None)
+    folder = settings.data_dir / "builds" / str(build_id)
+    if not folder.is_dir():
+        raise UnknownBuildError(str(build_id), str(settings.data_dir), list_builds(settings.data_dir))
+    return _load_folder(folder, str(build_id))
+
+
+def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
+            correlation: Correlation | None = None) -> Report:
+    """Correlate and classify a loaded build into a Report."""
+    rules = rules if rules is not None else load_rules(resolve().rules)
+    correlation = correlation or correlate(build)
+    warnings = list(build.warnings)
+    failures = [classify_failure(item, rules, warnings=warnings) for item in correlation.failures]
+    for info in build.sources:
+        offset = correlation.offsets.get(info.path)
+        if offset is not None:
+            info.clock_offset_s = offset.offset_s
+            info.clock_offset_confidence = offset.confidence
+            if offset.offset_s:
+                warnings.append(f"{info.path}: clock is {offset.offset_s:+.3f} s off "
+                                f"(median over {offset.shared_ids} shared request ids, "
+                                f"confidence {offset.confidence:.2f}); corrected")
+    meta = build.metadata
+    info = BuildInfo(id=str(meta.get("build") or build.build_id), env=meta.get("env"),
+                     baseline=meta.get("baseline"), metadata=meta)
+    if correlation.runner_ip_origin == "inferred":
+        warnings.append(f"runner IP not in build.json; inferred {correlation.runner_ip} "
+                        f"from requests linked by id or tag")
+    return Report(build=info, failures=failures, sources=build.sources, warnings=warnings,
+                  tests_total=len(build.tests), generated_by=f"triage {__version__}")
+
+
+def run(build_id: str, data_dir: Path | str | None = None,
+        rules_paths: list[Path] | None = None) -> Report:
+    """Load, correlate and classify one build: what ``triage run`` does."""
+    settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
+    build = load_build(build_id, settings.data_dir)
+    return analyze(build, load_rules(settings.rules))

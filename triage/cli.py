@@ -1,0 +1,198 @@
+"""The command line: a thin layer over ``triage.api``.
+
+Each command maps onto library calls; ``TriageError`` becomes a message on
+stderr and CONTRACT §3's exit code (2 bad input, 3 a required source failed).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from triage import __version__, api
+from triage.classify.rules import load_rules
+from triage.config import resolve
+from triage.errors import TriageError
+from triage.ingest.loader import read_source, source_warnings
+from triage.report import FORMATS, print_report, render
+
+app = typer.Typer(help="Explain why a canary / production-adjacent check went red.",
+                  no_args_is_help=True, add_completion=True, rich_markup_mode=None)
+rules_app = typer.Typer(help="List, validate and explain the heuristic rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+DataDirOption = typer.Option(None, "--data-dir", help="Folder holding builds/<id>/ "
+                             "(default: $TRIAGE_DATA_DIR, triage.toml, then sample_data/).")
+RulesOption = typer.Option(None, "--rules", help="Rule file or folder (repeatable); "
+                           "default: the built-in rules/.")
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")) or None,
+                   highlight=False)
+
+
+def _fail(exc: TriageError) -> None:
+    _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+    raise typer.Exit(exc.exit_code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"triage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(version: bool = typer.Option(False, "--version", callback=_version,
+                                               is_eager=True, help="Print the version and exit.")) -> None:
+    """triage reads a build's test report and logs and labels each failure's root cause."""
+
+
+@app.command()
+def run(
+    build: str = typer.Option(..., "--build", "-b", help="Build id: a folder under <data-dir>/builds."),
+    data_dir: Optional[Path] = DataDirOption,
+    fmt: str = typer.Option("terminal", "--format", "-f", help=f"One of: {', '.join(FORMATS)}."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    rules: Optional[list[Path]] = RulesOption,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (use with --output)."),
+) -> None:
+    """Ingest, correlate and classify one build.
+
+    Example: triage run --build 1234 --format json --output report.json
+    """
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    try:
+        report = api.run(build, data_dir, rules)
+    except TriageError as exc:
+        _fail(exc)
+    if output is not None:
+        output.write_text(render(report, fmt), encoding="utf-8")
+        if not quiet:
+            _console(stderr=True).print(f"wrote {fmt} report for build {report.build.id} to {output}")
+    elif fmt == "terminal":
+        if not quiet:
+            print_report(report, _console())
+    else:
+        sys.stdout.write(render(report, fmt))
+
+
+@app.command()
+def builds(data_dir: Optional[Path] = DataDirOption) -> None:
+    """List the builds in the data dir.
+
+    Example: triage builds --data-dir sample_data
+    """
+    try:
+        names = api.list_builds(data_dir)
+    except TriageError as exc:
+        _fail(exc)
+    for name in names:
+        typer.echo(name)
+
+
+@app.command()
+def detect(paths: list[Path] = typer.Argument(..., help="Files to recognise.")) -> None:
+    """Show which format triage recognises in each file, and what it read.
+
+    Example: triage detect logs/kong.log reports/junit.xml
+    """
+    table = Table("file", "format", "layer", "events", "tests", "skipped", "status")
+    problems: list[str] = []
+    for path in paths:
+        if not path.is_file():
+            table.add_row(str(path), "", "", "", "", "", "not a file")
+            continue
+        info = read_source(path, str(path)).info
+        table.add_row(info.path, info.format or "-", info.layer or "-", str(info.events),
+                      str(info.tests), str(info.skipped_lines),
+                      info.status if not info.reason else f"{info.status}: {info.reason}")
+        problems.extend(source_warnings(info))
+    console = _console()
+    console.print(table)
+    for problem in problems:
+        console.print(problem, style="yellow", overflow="fold")
+
+
+@rules_app.command("list")
+def rules_list(rules: Optional[list[Path]] = RulesOption) -> None:
+    """List every rule with its category and confidence.
+
+    Example: triage rules list
+    """
+    try:
+        loaded = load_rules(rules or resolve().rules)
+    except TriageError as exc:
+        _fail(exc)
+    table = Table("id", "category", "conf", "status", "title")
+    for rule in sorted(loaded, key=lambda r: (r.category.value, r.id)):
+        table.add_row(rule.id, rule.category.value, f"{rule.confidence:.2f}", rule.status, rule.title)
+    _console().print(table)
+
+
+@rules_app.command("validate")
+def rules_validate(paths: Optional[list[Path]] = typer.Argument(None, help="Rule files or folders (default: built-in).")) -> None:
+    """Check rules against the schema and run each rule's own examples.
+
+    Example: triage rules validate rules/auth.yaml
+    """
+    from triage.classify.examples import run_examples
+
+    try:
+        loaded = load_rules(paths or resolve().rules)
+    except TriageError as exc:
+        _fail(exc)
+    failures = run_examples(loaded)
+    for failure in failures:
+        typer.echo(failure, err=True)
+    examples = sum(len(r.examples) for r in loaded)
+    if failures:
+        typer.echo(f"{len(failures)} of {examples} rule examples failed", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{len(loaded)} rules valid; {examples} examples behave as expected")
+
+
+@rules_app.command("explain")
+def rules_explain(rule_id: str = typer.Argument(..., help="Rule id, e.g. auth.jwt-audience."),
+                  rules: Optional[list[Path]] = RulesOption) -> None:
+    """Show what a rule detects, why, and how it decides.
+
+    Example: triage rules explain auth.jwt-audience
+    """
+    try:
+        loaded = load_rules(rules or resolve().rules)
+    except TriageError as exc:
+        _fail(exc)
+    found = {r.id: r for r in loaded}
+    if rule_id not in found:
+        close = [r for r in found if rule_id.split(".")[0] in r]
+        _console(stderr=True).print(f"error: no rule '{rule_id}'. Known: {', '.join(sorted(close or found))}")
+        raise typer.Exit(2)
+    rule = found[rule_id]
+    lines = [f"{rule.id}: {rule.title}", f"category {rule.category.value}, confidence "
+             f"{rule.confidence:.2f}, status {rule.status}, defined at {rule.file}:{rule.line}", "",
+             "What it detects:", f"  {rule.description}", "", f"Condition: {rule.condition_text}"]
+    for name, selection in rule.selections.items():
+        fields = " | ".join(", ".join(f"{m.field}{'|' + '|'.join(m.modifiers) if m.modifiers else ''}"
+                                      f"={list(m.values) if len(m.values) > 1 else m.values[0]!r}"
+                                      for m in alt) for alt in selection.alternatives)
+        lines.append(f"  {name} ({selection.scope}): {fields}")
+    lines += ["", "Explanation template:", f"  {rule.explanation}"]
+    if rule.remediation:
+        lines += ["", "Fix:", f"  {rule.remediation}"]
+    if rule.falsepositives:
+        lines += ["", "Known false positives:"] + [f"  - {fp}" for fp in rule.falsepositives]
+    if rule.references:
+        lines += ["", "References:"] + [f"  - {ref}" for ref in rule.references]
+    typer.echo("\n".join(lines))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,141 @@
+"""Linking a failed test to the requests it made.
+
+Three methods, strongest first; every link records which one and how sure:
+
+1. ``id-in-output``: a request or trace id printed in the test's message,
+   stack, stdout/stderr or attachments that some layer also logged.
+2. ``test-tag``: the runner tagged its requests with the test (a
+   ``triage-test/<slug>`` or the test title in the User-Agent, or an
+   ``x-test-name`` / ``x-test-id`` header a gateway logged).
+3. ``time-window``: requests from the runner's client IP inside the test's time
+   window, when the test left neither ids nor tags. Weaker the more tests ran
+   at the same time.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+
+from triage.ingest.ids import ids_in_text
+from triage.model import Link, TestResult
+
+ID_CONFIDENCE = 0.95
+TAG_CONFIDENCE = 0.85
+WINDOW_CONFIDENCE = 0.6
+WINDOW_SLACK_S = 2.0
+TAG_HEADERS = ("x-test-name", "x-test-id", "x-test", "x-triage-test")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@dataclass
+class LinkIndex:
+    """Lookups over the events that linking needs, built once per build."""
+
+    keys: set[str]
+    id_to_key: dict[str, str]
+    tagged: pd.DataFrame          # key, user_agent, tag
+    client_rows: pd.DataFrame     # key, ts, client_ip (rows with a client IP and a key)
+
+    @classmethod
+    def build(cls, events: pd.DataFrame) -> "LinkIndex":
+        keyed = events.loc[events["key"].notna()]
+        id_to_key: dict[str, str] = {}
+        for column in ("request_id", "trace_id"):
+            pairs = keyed.loc[keyed[column].notna(), [column, "key"]].drop_duplicates(column)
+            id_to_key.update(zip(pairs[column], pairs["key"]))
+        tag = keyed["attrs"].map(_tag_of) if "attrs" in keyed else pd.Series(dtype=object)
+        tagged_mask = keyed["user_agent"].notna() | tag.notna()
+        tagged = pd.DataFrame({
+            "key": keyed.loc[tagged_mask, "key"],
+            "user_agent": keyed.loc[tagged_mask, "user_agent"].fillna("").astype(str).str.lower(),
+            "tag": tag[tagged_mask].fillna("").astype(str).str.lower(),
+        })
+        client_rows = keyed.loc[keyed["client_ip"].notna() & keyed["ts"].notna(),
+                                ["key", "ts", "client_ip"]]
+        return cls(set(id_to_key.values()), id_to_key, tagged, client_rows)
+
+
+def _tag_of(attrs: object) -> str | None:
+    if not isinstance(attrs, dict):
+        return None
+    for header in TAG_HEADERS:
+        value = attrs.get(header)
+        if value:
+            return str(value)
+    return None
+
+
+def link_by_ids(test: TestResult, index: LinkIndex) -> list[Link]:
+    links: dict[str, Link] = {}
+    for found in sorted(ids_in_text(test.text())):
+        key = index.id_to_key.get(found)
+        if key and key not in links:
+            links[key] = Link(key, "id-in-output", ID_CONFIDENCE, f"id {found} printed by the test")
+    return list(links.values())
+
+
+def link_by_tags(test: TestResult, index: LinkIndex) -> list[Link]:
+    if index.tagged.empty:
+        return []
+    name = test.name.lower()
+    test_slug = slug(test.name)
+    tagged = index.tagged
+    hits = tagged["tag"].isin({name, test_slug, f"{test.suite}::{test.name}".lower()})
+    if test_slug:
+        hits |= tagged["user_agent"].str.contains(f"triage-test/{test_slug}", regex=False)
+        hits |= tagged["user_agent"].str.contains(f"test={test_slug}", regex=False)
+    keys = sorted(set(tagged.loc[hits, "key"]))
+    return [Link(key, "test-tag", TAG_CONFIDENCE, f"tagged with test '{test.name}'") for key in keys]
+
+
+def test_window(test: TestResult) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    if test.started_at is None:
+        return None
+    start = pd.Timestamp(test.started_at - WINDOW_SLACK_S, unit="s", tz="UTC")
+    end = pd.Timestamp(test.started_at + (test.duration_s or 0.0) + WINDOW_SLACK_S, unit="s", tz="UTC")
+    return start, end
+
+
+def link_by_window(test: TestResult, index: LinkIndex, runner_ip: str | None,
+                   concurrency: int, taken: set[str]) -> list[Link]:
+    window = test_window(test)
+    if window is None or runner_ip is None or index.client_rows.empty:
+        return []
+    rows = index.client_rows
+    mask = (rows["client_ip"] == runner_ip) & (rows["ts"] >= window[0]) & (rows["ts"] <= window[1])
+    keys = sorted(set(rows.loc[mask, "key"]) - taken)
+    confidence = round(WINDOW_CONFIDENCE / max(1, concurrency), 3)
+    return [Link(key, "time-window", confidence,
+                 f"from runner {runner_ip} during the test") for key in keys]
+
+
+def infer_runner_ip(links: list[Link], index: LinkIndex) -> str | None:
+    """The client IP most of the id- and tag-linked requests came from."""
+    strong = {link.request_key for link in links if link.method != "time-window"}
+    if not strong or index.client_rows.empty:
+        return None
+    ips = index.client_rows.loc[index.client_rows["key"].isin(strong), "client_ip"]
+    counts = Counter(ips)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def concurrency_of(test: TestResult, tests: list[TestResult]) -> int:
+    """How many tests (this one included) ran during this test's window."""
+    window = test_window(test)
+    if window is None:
+        return 1
+    start, end = (w.timestamp() for w in window)
+    count = 0
+    for other in tests:
+        if other.started_at is None:
+            continue
+        other_end = other.started_at + (other.duration_s or 0.0)
+        if other.started_at <= end - WINDOW_SLACK_S and other_end >= start + WINDOW_SLACK_S:
+            count += 1
+    return max(1, count)

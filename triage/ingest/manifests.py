@@ -1,0 +1,135 @@
+"""Environment manifests in ``env/<environment>/`` (CONTRACT §1).
+
+Recognised and read here into plain data; comparing two environments is the
+job of the environment-diff step, which reads what these return.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+import yaml
+
+from triage.ingest.base import Head, Ingestor, ParseContext, SourceFile, UnreadableSource
+from triage.model import SourceKind
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=(.*)$")
+_K8S_HEAD = re.compile(r"^(apiVersion|kind):\s*\S", re.MULTILINE)
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """SafeLoader that refuses alias-heavy documents (billion-laughs)."""
+
+    max_aliases = 100
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if isinstance(self.peek_event(), yaml.AliasEvent):
+            self.max_aliases -= 1
+            if self.max_aliases < 0:
+                raise yaml.YAMLError("too many YAML aliases")
+        return super().compose_node(parent, index)
+
+
+def load_yaml_documents(text: str) -> list[Any]:
+    """All documents of a (multi-document) YAML text, loaded safely."""
+    return [doc for doc in yaml.load_all(text, Loader=_SafeLoader) if doc is not None]
+
+
+class KubernetesYamlIngestor(Ingestor):
+    name = "k8s-yaml"
+    kind = SourceKind.MANIFEST
+    description = "Kubernetes objects (YAML, one or many documents, or kubectl -o json)"
+
+    def sniff(self, head: Head) -> float:
+        doc = head.document
+        if isinstance(doc, dict):
+            return 0.95 if {"apiVersion", "kind"} <= doc.keys() else 0.0
+        return 0.9 if len(_K8S_HEAD.findall(head.text[:4096])) >= 2 else 0.0
+
+    def parse(self, source: SourceFile, ctx: ParseContext) -> list[dict[str, Any]]:
+        text = source.read_text()
+        try:
+            docs = load_yaml_documents(text)
+        except yaml.YAMLError as exc:
+            raise UnreadableSource("error", f"invalid YAML: {exc}") from None
+        objects: list[dict[str, Any]] = []
+        for doc in docs:
+            if isinstance(doc, dict) and doc.get("kind") == "List":
+                objects.extend(item for item in doc.get("items") or [] if isinstance(item, dict))
+            elif isinstance(doc, dict) and "kind" in doc:
+                objects.append(doc)
+            else:
+                ctx.skip(None, "YAML document is not a Kubernetes object (no kind)")
+        return objects
+
+
+class DotenvIngestor(Ingestor):
+    name = "dotenv"
+    kind = SourceKind.MANIFEST
+    description = ".env / KEY=VALUE files"
+
+    def sniff(self, head: Head) -> float:
+        lines = [line for line in head.lines if not line.lstrip().startswith("#")]
+        if not lines:
+            return 0.0
+        matches = sum(1 for line in lines if _ENV_LINE.match(line) and " " not in line.split("=", 1)[0].strip())
+        ratio = matches / len(lines)
+        looks_env = head.path.endswith(".env") or "/.env" in head.path or head.path.startswith(".env")
+        if ratio == 1.0 and (looks_env or all(line.split("=", 1)[0].strip().isupper() for line in lines)):
+            return 0.6
+        return 0.0
+
+    def parse(self, source: SourceFile, ctx: ParseContext) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for lineno, line in source.lines():
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            match = _ENV_LINE.match(line)
+            if not match:
+                ctx.skip(lineno, "not a KEY=VALUE line")
+                continue
+            value = match.group(2).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            values[match.group(1)] = value
+        return values
+
+
+class FeatureFlagsIngestor(Ingestor):
+    name = "feature-flags"
+    kind = SourceKind.MANIFEST
+    description = "feature flags: flat {flag: value} JSON or OpenFeature flagd definitions"
+
+    def sniff(self, head: Head) -> float:
+        doc = head.document
+        if not isinstance(doc, dict):
+            return 0.0
+        flags = doc.get("flags")
+        if isinstance(flags, dict) and flags and all(
+                isinstance(v, dict) and ("variants" in v or "state" in v) for v in flags.values()):
+            return 0.95  # flagd
+        if "flag" in head.path.lower() and doc and all(
+                isinstance(v, (bool, int, float, str)) for v in doc.values()):
+            return 0.7
+        return 0.0
+
+    def parse(self, source: SourceFile, ctx: ParseContext) -> dict[str, Any]:
+        try:
+            doc = orjson.loads(source.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise UnreadableSource("error", f"invalid JSON: {exc}") from None
+        flags = doc.get("flags") if isinstance(doc, dict) else None
+        if isinstance(flags, dict):
+            return {name: flag_value(flag) for name, flag in flags.items()}
+        return doc
+
+
+def flag_value(flag: Any) -> Any:
+    """The value a flagd flag serves by default (its default variant), or None if disabled."""
+    if not isinstance(flag, dict):
+        return flag
+    if flag.get("state", "ENABLED") == "DISABLED":
+        return None
+    variants = flag.get("variants") or {}
+    return variants.get(flag.get("defaultVariant"))
