@@ -178,7 +178,8 @@ def rules_explain(rule_id: str = typer.Argument(..., help="Rule id, e.g. auth.jw
     rule = found[rule_id]
     lines = [f"{rule.id}: {rule.title}", f"category {rule.category.value}, confidence "
              f"{rule.confidence:.2f}, status {rule.status}, defined at {rule.file}:{rule.line}", "",
-             "What it detects:", f"  {rule.description}", "", f"Condition: {rule.condition_text}"]
+             "What it detects:", f"  {rule.description}", "", f"Condition: {rule.condition_text}"
+             + (f" (also cites {', '.join(rule.cite)} as evidence)" if rule.cite else "")]
     for name, selection in rule.selections.items():
         fields = " | ".join(", ".join(f"{m.field}{'|' + '|'.join(m.modifiers) if m.modifiers else ''}"
                                       f"={list(m.values) if len(m.values) > 1 else m.values[0]!r}"
@@ -192,6 +193,21 @@ def rules_explain(rule_id: str = typer.Argument(..., help="Rule id, e.g. auth.jw
     if rule.references:
         lines += ["", "References:"] + [f"  - {ref}" for ref in rule.references]
     typer.echo("\n".join(lines))
+
+
+@rules_app.command("docs")
+def rules_docs(rules: Optional[list[Path]] = RulesOption) -> None:
+    """Print the rules' reference in Markdown (what docs/rules.md holds).
+
+    Example: triage rules docs > docs/rules.md
+    """
+    from triage.classify.ruledocs import rules_markdown
+
+    try:
+        loaded = load_rules(rules or resolve().rules)
+    except TriageError as exc:
+        _fail(exc)
+    sys.stdout.write(rules_markdown(loaded))
 
 
 def main() -> None:

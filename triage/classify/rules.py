@@ -64,13 +64,14 @@ class Rule:
     references: list[str] = field(default_factory=list)
     falsepositives: list[str] = field(default_factory=list)
     examples: list[Example] = field(default_factory=list)
+    cite: list[str] = field(default_factory=list)  # selections cited as evidence, not deciding
     file: str = ""
     line: int = 0
     family: str = ""
 
     @property
     def evidence_selections(self) -> set[str]:
-        return positive_names(self.condition)
+        return positive_names(self.condition) | set(self.cite)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -177,6 +178,10 @@ def _build_rule(raw: dict[str, Any], path: Path, family: str, problems: list[str
         problems.append(f"{where}: rule '{rule_id}' confidence must be a number in (0, 1]")
         confidence = 0.0
     selections, condition, condition_text = _build_detection(raw["detection"], rule_id, path, problems)
+    cite = raw["detection"].get("cite", []) if isinstance(raw["detection"], dict) else []
+    if not isinstance(cite, list) or any(name not in selections for name in cite):
+        problems.append(f"{where}: rule '{rule_id}' detection.cite must list selection names")
+        cite = []
     examples = [_build_example(e, rule_id, path, problems) for e in raw.get("examples") or []]
     if not examples:
         problems.append(f"{where}: rule '{rule_id}' has no examples (give at least one match "
@@ -190,7 +195,8 @@ def _build_rule(raw: dict[str, Any], path: Path, family: str, problems: list[str
         explanation=str(raw["explanation"]).strip(), remediation=str(raw.get("remediation", "")).strip(),
         references=[str(r) for r in raw.get("references") or []],
         falsepositives=[str(r) for r in raw.get("falsepositives") or []],
-        examples=[e for e in examples if e is not None], file=str(path), line=line, family=family,
+        examples=[e for e in examples if e is not None], cite=list(cite), file=str(path),
+        line=line, family=family,
     )
 
 
@@ -202,14 +208,15 @@ def _build_detection(raw: Any, rule_id: str, path: Path, problems: list[str]):
         return {}, None, ""
     selections: dict[str, Selection] = {}
     for name, body in raw.items():
-        if name in ("condition", "__line__"):
+        if name in ("condition", "cite", "__line__"):
             continue
         selection = _build_selection(name, body, rule_id, path, line, problems)
         if selection is not None:
             selections[name] = selection
     text = str(raw["condition"])
+    declared = {name for name in raw if name not in ("condition", "cite", "__line__")}
     try:
-        condition = parse_condition(text, set(selections))
+        condition = parse_condition(text, declared)
     except ConditionError as exc:
         problems.append(f"{where}: rule '{rule_id}' condition '{text}': {exc}")
         condition = None
@@ -237,6 +244,7 @@ def _build_selection(name: str, body: Any, rule_id: str, path: Path, parent_line
             return None
         scope = item_scope
         matchers = []
+        fields = [key for key in item if key not in ("scope", "__line__")]
         for key, value in item.items():
             if key in ("scope", "__line__"):
                 continue
@@ -248,8 +256,9 @@ def _build_selection(name: str, body: Any, rule_id: str, path: Path, parent_line
                 matchers.append(compile_matcher(key, value, rule_id))
             except MatcherError as exc:
                 problems.append(f"{where}: rule '{rule_id}' selection '{name}': {exc}")
-        if not matchers:
+        if not fields:
             problems.append(f"{where}: rule '{rule_id}' selection '{name}' has no field matchers")
+        if not matchers:
             return None
         alternatives.append(matchers)
     return Selection(name, scope or "event", alternatives)

@@ -46,8 +46,8 @@ def normalize_request_id(raw: str | None) -> str | None:
         return parent.group(2).lower()
     if _HEX_OR_DASH.match(value):
         compact = value.replace("-", "")
-        if len(compact) in (16, 32) and compact.strip("0"):
-            return compact.lower()
+        if len(compact) in (16, 32):
+            return compact.lower() if compact.strip("0") else None
     return value
 
 

@@ -88,7 +88,7 @@ def read_source(path: Path, display: str | None = None, *,
         result = SourceResult(info)
         parsed = ingestor.parse(source, ctx)
         if ingestor.kind is SourceKind.EVENTS:
-            result.events = list(parsed)
+            result.events = _drain(parsed, info)
             info.events = len(result.events)
             layer = layer_from_path(source.display) or ingestor.layer
             info.layer = layer.value
@@ -110,6 +110,17 @@ def read_source(path: Path, display: str | None = None, *,
     except (OSError, EOFError) as exc:
         info.status, info.reason = "error", f"cannot read: {exc}"
         return SourceResult(info)
+
+
+def _drain(parsed, info: SourceInfo) -> list[dict[str, Any]]:
+    """Every event the parser yields; a stream that breaks off keeps what came before."""
+    events: list[dict[str, Any]] = []
+    try:
+        for event in parsed:
+            events.append(event)
+    except UnreadableSource as exc:
+        info.status, info.reason = exc.status, f"{exc}; kept the {len(events)} events read before it"
+    return events
 
 
 def _service_from_path(display: str) -> str:
