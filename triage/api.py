@@ -19,6 +19,7 @@ from triage.correlate import Correlation, correlate
 from triage.errors import UnknownBuildError
 from triage.ingest.loader import LoadedBuild, load_build as _load_folder
 from triage.model import BuildInfo, Report
+from triage.redact import redact_value
 
 
 def list_builds(data_dir: Path | str | None = None) -> list[str]:
@@ -43,8 +44,12 @@ def load_build(build_id: str, data_dir: Path | str | None = None) -> LoadedBuild
 
 
 def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
-            correlation: Correlation | None = None) -> Report:
-    """Correlate and classify a loaded build into a Report."""
+            correlation: Correlation | None = None, redact: bool = True) -> Report:
+    """Correlate and classify a loaded build into a Report.
+
+    With ``redact`` (the default) every string in the report has tokens,
+    cookies, keys and passwords replaced by ``[REDACTED:kind]``.
+    """
     rules = rules if rules is not None else load_rules(resolve().rules)
     correlation = correlation or correlate(build)
     warnings = list(build.warnings)
@@ -64,13 +69,14 @@ def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
     if correlation.runner_ip_origin == "inferred":
         warnings.append(f"runner IP not in build.json; inferred {correlation.runner_ip} "
                         f"from requests linked by id or tag")
-    return Report(build=info, failures=failures, sources=build.sources, warnings=warnings,
-                  tests_total=len(build.tests), generated_by=f"triage {__version__}")
+    report = Report(build=info, failures=failures, sources=build.sources, warnings=warnings,
+                    tests_total=len(build.tests), generated_by=f"triage {__version__}")
+    return redact_value(report) if redact else report
 
 
 def run(build_id: str, data_dir: Path | str | None = None,
-        rules_paths: list[Path] | None = None) -> Report:
+        rules_paths: list[Path] | None = None, redact: bool = True) -> Report:
     """Load, correlate and classify one build: what ``triage run`` does."""
     settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
     build = load_build(build_id, settings.data_dir)
-    return analyze(build, load_rules(settings.rules))
+    return analyze(build, load_rules(settings.rules), redact=redact)

@@ -62,6 +62,8 @@ def run(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
     rules: Optional[list[Path]] = RulesOption,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (use with --output)."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="LOCAL DEBUGGING ONLY: show secrets "
+                                   "found in logs instead of [REDACTED:kind]."),
 ) -> None:
     """Ingest, correlate and classify one build.
 
@@ -69,8 +71,12 @@ def run(
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    if no_redact:
+        _console(stderr=True).print("WARNING: --no-redact: this report may contain tokens, cookies "
+                                    "and passwords from the logs. Do not share or upload it.",
+                                    style="bold red")
     try:
-        report = api.run(build, data_dir, rules)
+        report = api.run(build, data_dir, rules, redact=not no_redact)
     except TriageError as exc:
         _fail(exc)
     if output is not None:
