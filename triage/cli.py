@@ -12,6 +12,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from triage import __version__, api
@@ -38,7 +39,8 @@ def _console(stderr: bool = False) -> Console:
 
 
 def _fail(exc: TriageError) -> None:
-    _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+    _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", markup=True,
+                                highlight=False, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 

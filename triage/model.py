@@ -36,6 +36,11 @@ class Layer(str, enum.Enum):
     DEPENDENCY = "dependency"
 
 
+# How far from the user a layer sits. A proxy repeats the status of the layer
+# behind it, so the deepest layer that shows a problem is the one that decided.
+LAYER_DEPTH = {"dependency": 0, "app": 1, "gateway": 2, "ingress": 3, "test": 4}
+
+
 class SourceKind(str, enum.Enum):
     EVENTS = "events"        # log lines -> Event rows
     TESTS = "tests"          # test reports -> TestResult records
@@ -222,6 +227,13 @@ class Failure:
     missing: list[str] = field(default_factory=list)
     remediation: str = ""
     timeline: list[Evidence] = field(default_factory=list)
+
+    @property
+    def headline(self) -> Evidence | None:
+        """The one evidence line that says most: from the deepest layer."""
+        if not self.evidence:
+            return None
+        return min(self.evidence, key=lambda e: LAYER_DEPTH.get(e.source, 5))
 
 
 @dataclass

@@ -6,6 +6,7 @@ which kind of key, but never the value.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 from typing import Any
 
@@ -26,9 +27,17 @@ PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("slack-token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "[REDACTED:slack-token]"),
     ("stripe-key", re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"), "[REDACTED:stripe-key]"),
     ("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "[REDACTED:google-api-key]"),
-    ("secret", re.compile(rf"(?i)(\b[\w.-]*(?:{_KEY_WORDS})[\w.-]*[\"']?\s*[=:]\s*[\"']?)(?!\[REDACTED)[^\s&,;\"'}}]+"),
-     r"\1[REDACTED:secret]"),
+    ("secret", re.compile(rf"(?i)(\b([\w.-]*(?:{_KEY_WORDS})[\w.-]*)[\"']?\s*[=:]\s*[\"']?)(?!\[REDACTED)[^\s&,;\"'}}]+"),
+     None),
 )
+# OAuth error codes and the like name a secret without holding one.
+_NOT_SECRET_KEYS = re.compile(r"(?i)^(invalid|expired|missing|bad|revoked|no|unknown)[_-]|_(type|expired|expiry|count)$")
+
+
+def _secret(match: re.Match[str]) -> str:
+    if _NOT_SECRET_KEYS.search(match.group(2)):
+        return match.group(0)
+    return match.group(1) + "[REDACTED:secret]"
 
 
 def redact(text: str) -> str:
@@ -36,12 +45,14 @@ def redact(text: str) -> str:
     if not text:
         return text
     for _, pattern, replacement in PATTERNS:
-        text = pattern.sub(replacement, text)
+        text = pattern.sub(replacement if replacement is not None else _secret, text)
     return text
 
 
 def redact_value(value: Any) -> Any:
     """Redact strings anywhere inside dataclasses, dicts and lists (returns copies)."""
+    if isinstance(value, enum.Enum):
+        return value  # closed sets (categories, statuses) carry no secrets
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, list):

@@ -17,7 +17,7 @@ from triage.classify.condition import evaluate
 from triage.classify.matching import Budget
 from triage.classify.rules import Rule, Selection
 from triage.ingest.timeparse import to_iso
-from triage.model import Evidence, RuleHit, TestResult
+from triage.model import LAYER_DEPTH, Evidence, RuleHit, TestResult
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([A-Za-z0-9_.-]+)\}")
 ERROR_LEVELS = {"error", "fatal"}
@@ -115,12 +115,16 @@ def evaluate_rule(rule: Rule, ctx: FailureContext) -> RuleHit | None:
                 if all(row is not seen for seen in evidence_rows):
                     evidence_rows.append(row)
     evidence_rows.sort(key=lambda r: (r.get("ts") is None, r.get("ts") or pd.Timestamp(0, tz="UTC")))
-    firsts = {name: rows[0] for name, rows in matched_events.items() if rows}
+    firsts = {name: _most_telling(rows) for name, rows in matched_events.items() if rows}
     fallback = _prefer_errors(evidence_rows)[0] if evidence_rows else None
     explanation = render(rule.explanation, firsts, ctx, fallback)
     return RuleHit(rule.id, rule.category, rule.confidence, explanation,
                    [to_evidence(r) for r in _prefer_errors(evidence_rows)[:MAX_EVIDENCE_PER_HIT]],
                    rule.remediation)
+
+
+def _most_telling(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return min(rows, key=lambda r: LAYER_DEPTH.get(str(r.get("layer")), 5))
 
 
 def _prefer_errors(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

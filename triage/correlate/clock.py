@@ -1,7 +1,7 @@
 """Per-source clock offsets, estimated from events that share a request id.
 
 Every source's clock is compared with sources already aligned (starting from the
-busiest ingress source) over the ids both logged. The median of the time
+busiest edge source with sub-second timestamps) over the ids both logged. The median of the time
 differences is the offset; its spread and the number of shared ids give the
 confidence. Small medians are request latency, not skew (nginx logs the end of a
 request, Kong its start), so only offsets beyond ``MIN_OFFSET_S`` are applied.
@@ -66,8 +66,15 @@ def estimate_offsets(events: pd.DataFrame, layer_of: dict[str, str]) -> dict[str
 
 
 def _pick_reference(per_source: dict[str, pd.Series], layer_of: dict[str, str]) -> str:
+    """The edge-most busy source with sub-second timestamps (nginx's whole
+    seconds at request end would bias every offset by half a second)."""
     order = {"ingress": 0, "gateway": 1, "app": 2, "dependency": 3}
-    return min(per_source, key=lambda s: (order.get(layer_of.get(s, ""), 9), -len(per_source[s]), s))
+
+    def coarse(times: pd.Series) -> bool:
+        return bool(((times % 1.0) == 0).mean() > 0.5)
+
+    return min(per_source, key=lambda s: (coarse(per_source[s]), order.get(layer_of.get(s, ""), 9),
+                                          -len(per_source[s]), s))
 
 
 def _offset(source: str, times: pd.Series, aligned: pd.Series, reference: str) -> ClockOffset:

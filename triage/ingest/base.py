@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -231,20 +232,25 @@ def first(obj: dict[str, Any], *keys: str) -> Any:
 
 
 def to_int(value: Any) -> int | None:
+    """An int from a number or numeric string; None for blanks, garbage, NaN or infinity."""
+    if value in (None, "", "-") or isinstance(value, bool):
+        return None
     try:
-        return int(value) if value not in (None, "", "-") else None
-    except (TypeError, ValueError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError):
-            return None
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        number = to_float(value)
+        return int(number) if number is not None else None
 
 
 def to_float(value: Any) -> float | None:
-    try:
-        return float(value) if value not in (None, "", "-") else None
-    except (TypeError, ValueError):
+    """A finite float, or None for blanks, garbage, NaN or infinity."""
+    if value in (None, "", "-") or isinstance(value, bool):
         return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def line_match_ratio(head: Head, parse_line, sample: int = 20) -> float:

@@ -17,10 +17,17 @@ def _code(text: str) -> str:
 
 
 def one_line_evidence(failure: Failure) -> str:
-    if failure.evidence:
-        e = failure.evidence[0]
-        return f"{e.source}: {e.message}"
+    headline = failure.headline
+    if headline is not None:
+        return f"{headline.source}: {headline.message}"
     return failure.explanation
+
+
+def headline_request_id(failure: Failure) -> str:
+    headline = failure.headline
+    if headline is not None and headline.request_id:
+        return headline.request_id
+    return failure.request_ids[0] if failure.request_ids else ""
 
 
 def render_markdown(report: Report) -> str:
@@ -35,7 +42,7 @@ def render_markdown(report: Report) -> str:
         lines += ["| test | category | confidence | evidence | request id |",
                   "|---|---|---|---|---|"]
         for f in report.failures:
-            rid = f.request_ids[0] if f.request_ids else ""
+            rid = headline_request_id(f)
             lines.append(f"| {_cell(f.test.name, 60)} | **{f.category.value}** | {f.confidence:.2f} "
                          f"| {_cell(one_line_evidence(f))} | {_code(rid) if rid else ''} |")
         lines.append("")

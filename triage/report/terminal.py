@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from triage.model import Evidence, Failure, Report
-from triage.report.markdown import one_line_evidence
+from triage.report.markdown import headline_request_id, one_line_evidence
 
 CATEGORY_STYLE = {
     "auth": "magenta", "config": "yellow", "cache": "cyan", "dependency": "red",
@@ -33,7 +33,7 @@ def summary_table(report: Report) -> Table:
         style = CATEGORY_STYLE.get(f.category.value, "")
         name = f.test.name + (" (passed on retry)" if f.test.passed_on_retry else "")
         table.add_row(name, Text(f.category.value, style=style), f"{f.confidence:.2f}",
-                      one_line_evidence(f), f.request_ids[0] if f.request_ids else "")
+                      one_line_evidence(f), headline_request_id(f))
     return table
 
 

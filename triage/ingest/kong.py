@@ -1,0 +1,309 @@
+"""Kong Gateway log-serializer records (file-log, http-log, tcp-log, ...).
+
+One JSON object per line as file-log writes it, or a pretty-printed document
+(one object, an array, or several objects one after another). Fields used:
+``started_at`` (epoch ms), ``request{method, uri, url, headers, id}``,
+``response{status, headers}``, ``latencies{request, kong, proxy}`` (ms),
+``tries[{ip, port}]``, ``client_ip``, ``service``, ``route``, ``consumer``.
+
+When Kong answers by itself (an auth or rate-limiting plugin: no upstream try),
+its reason goes into the message, e.g. the ``www-authenticate`` error.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterator
+
+import orjson
+
+from triage.ingest.base import (HEAD_BYTES, Head, JsonLineIngestor, ParseContext, SourceFile,
+                                UnreadableSource, decode, to_float, to_int)
+from triage.ingest.nginx import as_text
+from triage.ingest.timeparse import parse_any, parse_epoch
+from triage.model import Layer
+
+# Response headers kept in attrs, under their own (lower-case) names.
+KEPT_RESPONSE_HEADERS = frozenset((
+    "x-cache-status", "x-cache", "age", "www-authenticate", "x-kong-upstream-latency",
+    "x-kong-proxy-latency", "x-kong-response-latency", "access-control-allow-origin",
+    "retry-after", "x-ratelimit-limit-minute", "x-ratelimit-remaining-minute",
+    "ratelimit-remaining", "x-kong-upstream-status",
+))
+KEPT_REQUEST_HEADERS = frozenset(("x-test-name", "origin", "x-forwarded-for", "x-kong-request-id"))
+_REQUEST_ID_HEADERS = ("x-request-id", "x-kong-request-id", "kong-request-id", "x-correlation-id")
+_TRACE_HEADERS = ("traceparent", "x-b3-traceid", "x-amzn-trace-id", "uber-trace-id")
+_AUTH_PARAM = re.compile(r'(error|error_description)="([^"]*)"')
+_MARKERS = ("latencies", "started_at", "request", "response", "tries", "client_ip",
+            "upstream_uri", "service", "route")
+_RAW_MARKERS = re.compile(r'"(latencies|started_at|upstream_uri|client_ip)"\s*:')
+
+
+def _lower_headers(headers: Any) -> dict[str, Any]:
+    """Header names lower-cased and repeated headers joined (Kong's are usually both)."""
+    if not isinstance(headers, dict):
+        return {}
+    for key, value in headers.items():
+        if not key.islower() or isinstance(value, list):
+            break
+    else:
+        return headers
+    lowered = {}
+    for key, value in headers.items():
+        if isinstance(value, list):  # a header sent more than once
+            value = ", ".join(str(v) for v in value)
+        lowered[key.lower()] = value
+    return lowered
+
+
+def _trace_id(obj: dict[str, Any], request_headers: dict[str, Any]) -> Any:
+    for name in _TRACE_HEADERS:
+        if request_headers.get(name):
+            return request_headers[name]
+    trace = obj.get("trace_id")  # Kong 3.x: {"w3c": "...", "b3": ...} or a string
+    if isinstance(trace, dict):
+        return next((v for v in trace.values() if isinstance(v, str) and v), None)
+    return trace if isinstance(trace, str) and trace else None
+
+
+def _request_id(request: dict[str, Any], request_headers: dict[str, Any],
+                response_headers: dict[str, Any]) -> Any:
+    # The client's X-Request-ID is the id the other layers log too, so it beats
+    # Kong's own request.id (kept in attrs).
+    for name in _REQUEST_ID_HEADERS:
+        if request_headers.get(name):
+            return request_headers[name]
+    if request.get("id"):
+        return request["id"]
+    for name in _REQUEST_ID_HEADERS:
+        if response_headers.get(name):
+            return response_headers[name]
+    return None
+
+
+def _upstream(tries: Any) -> tuple[str | None, int | None, int]:
+    """``(host:port of the last try, its status if Kong logged one, number of tries)``."""
+    if not isinstance(tries, list) or not tries or not isinstance(tries[-1], dict):
+        return None, None, 0
+    last = tries[-1]
+    ip, port = as_text(last.get("ip")), as_text(last.get("port"))
+    host = None
+    if ip:
+        host = f"[{ip}]:{port}" if ":" in ip and port else (f"{ip}:{port}" if port else ip)
+    return host, to_int(last.get("code")), len(tries)
+
+
+_GATEWAY_ERRORS = {
+    502: ("bad_gateway", "upstream connection failed"),
+    503: ("no_upstream_available", "no upstream available"),
+    504: ("upstream_timeout", "upstream timed out"),
+}
+
+
+def answered_by_kong(status: int | None, tries: int, response_headers: dict[str, Any]) -> bool:
+    """True when Kong made the response itself rather than relaying the upstream's."""
+    if "x-kong-upstream-latency" in response_headers:
+        return False
+    if "x-kong-response-latency" in response_headers:
+        return True
+    return status is not None and status >= 400 and not tries
+
+
+def kong_reason(obj: dict[str, Any], status: int | None,
+                response_headers: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(error code, human reason)`` for a response Kong made itself, if it says why."""
+    auth = response_headers.get("www-authenticate")
+    if isinstance(auth, str):
+        params = dict(_AUTH_PARAM.findall(auth))
+        if params.get("error"):
+            reason = params["error"]
+            if params.get("error_description"):
+                reason += f": {params['error_description']}"
+            return params["error"], reason
+    if status == 429:
+        spent = [name for name in ("x-ratelimit-remaining-minute", "ratelimit-remaining")
+                 if str(response_headers.get(name)) == "0"]
+        return "rate_limited", "API rate limit exceeded" + (f" ({spent[0]}: 0)" if spent else "")
+    error = obj.get("error") or (obj.get("response") or {}).get("error")
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("error")
+    if isinstance(error, str) and error:
+        return None, error
+    return _GATEWAY_ERRORS.get(status or 0, (None, None))
+
+
+def _ms(value: Any) -> float | None:
+    if type(value) is int or type(value) is float:
+        return float(value)
+    return to_float(value)
+
+
+def _attrs(obj: dict[str, Any], request: dict[str, Any], request_headers: dict[str, Any],
+           response_headers: dict[str, Any], latencies: dict[str, Any]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {name: value for name, value in response_headers.items()
+                             if name in KEPT_RESPONSE_HEADERS and value not in (None, "")}
+    for name, value in request_headers.items():
+        if name in KEPT_REQUEST_HEADERS and value not in (None, ""):
+            attrs["request_" + name] = value
+    if "x-cache-status" in attrs or "x-cache" in attrs:
+        attrs["cache_status"] = attrs.get("x-cache-status") or attrs.get("x-cache")
+    service, route, consumer = obj.get("service"), obj.get("route"), obj.get("consumer")
+    if type(service) is dict and (service.get("name") or service.get("host")):
+        attrs["kong_service"] = service.get("name") or service["host"]
+    if type(route) is dict and (route.get("name") or route.get("id")):
+        attrs["route"] = route.get("name") or route["id"]
+    if type(consumer) is dict and (consumer.get("username") or consumer.get("id")):
+        attrs["consumer"] = consumer.get("username") or consumer["id"]
+    if obj.get("upstream_uri"):
+        attrs["upstream_uri"] = obj["upstream_uri"]
+    if request.get("url"):
+        attrs["url"] = request["url"]
+    if request.get("id"):
+        attrs["kong_request_id"] = request["id"]
+    kong = _ms(latencies.get("kong"))
+    if kong is not None:
+        attrs["kong_latency_ms"] = kong
+    return attrs
+
+
+def convert_record(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """One Kong log-serializer object -> event; None if it is not one."""
+    request, response = obj.get("request"), obj.get("response")
+    if type(request) is not dict or type(response) is not dict:
+        return None
+    request_headers = _lower_headers(request.get("headers"))
+    response_headers = _lower_headers(response.get("headers"))
+    latencies = obj.get("latencies")
+    if type(latencies) is not dict:
+        latencies = {}
+    status = response.get("status")
+    if type(status) is not int:
+        status = to_int(status)
+    upstream_host, try_status, tries = _upstream(obj.get("tries"))
+    attrs = _attrs(obj, request, request_headers, response_headers, latencies)
+    method, path = as_text(request.get("method")), as_text(request.get("uri"))
+    message = f"{method or '-'} {path or '-'} {status}"
+    error = None
+    if tries > 1:
+        attrs["tries"] = tries
+    if answered_by_kong(status, tries, response_headers):
+        attrs["answered_by"] = "kong"
+        if status is not None and status >= 400:
+            error, reason = kong_reason(obj, status, response_headers)
+            if reason:
+                message += f" {reason}"
+    proxy = _ms(latencies.get("proxy"))
+    upstream_status = to_int(obj.get("upstream_status")) or to_int(
+        response_headers.get("x-kong-upstream-status")) or try_status
+    started = obj.get("started_at")
+    return {
+        "ts": parse_epoch(started) if type(started) in (int, float) else parse_any(started),
+        "method": method,
+        "path": path,
+        "status": status,
+        "latency_ms": _ms(latencies.get("request")),
+        "upstream_host": upstream_host,
+        "upstream_status": upstream_status,
+        "upstream_latency_ms": proxy if proxy is not None and proxy >= 0 else None,
+        "request_id": as_text(_request_id(request, request_headers, response_headers)),
+        "trace_id": as_text(_trace_id(obj, request_headers)),
+        "client_ip": as_text(obj.get("client_ip")),
+        "user_agent": as_text(request_headers.get("user-agent")),
+        "error": error,
+        "message": message,
+        "attrs": attrs,
+    }
+
+
+def _is_kong(obj: Any) -> bool:
+    return isinstance(obj, dict) and sum(1 for key in _MARKERS if key in obj) >= 4 \
+        and isinstance(obj.get("request"), dict) and isinstance(obj.get("response"), dict)
+
+
+class KongJsonIngestor(JsonLineIngestor):
+    """Kong file-log / http-log JSON, one object per line or pretty-printed."""
+
+    name = "kong-json"
+    layer = Layer.GATEWAY
+    description = "Kong Gateway file-log / http-log JSON (latencies, tries, headers)"
+
+    def sniff(self, head: Head) -> float:
+        """0.97 x the share of Kong records (per line, or in a whole-document head);
+        0.8 for a pretty-printed document longer than the head that has Kong's keys."""
+        objects = head.json_objects[:20]
+        if objects and len(objects) >= len(head.lines[:20]) / 2:
+            return 0.97 * sum(1 for obj in objects if _is_kong(obj)) / len(objects)
+        doc = head.document
+        if isinstance(doc, dict):
+            return 0.97 if _is_kong(doc) else 0.0
+        if isinstance(doc, list):
+            items = [item for item in doc[:20] if isinstance(item, dict)]
+            return 0.97 * sum(1 for item in items if _is_kong(item)) / len(items) if items else 0.0
+        # A pretty-printed document longer than the head: judge by its keys.
+        if head.text.lstrip()[:1] in ("{", "[") and len(set(_RAW_MARKERS.findall(head.text))) >= 3:
+            return 0.8
+        return 0.0
+
+    def convert(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        return convert_record(obj)
+
+    def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
+        """Line by line when an early line is a whole object, else as one document."""
+        start = decode(source.read_bytes(HEAD_BYTES)).lstrip()
+        lines = [line.strip() for line in start.split("\n")[:-1] if line.strip()][:5]
+        # One whole object on any early line means JSON lines (the first may be broken).
+        if "\n" not in start or any(_loads_object(line) for line in lines):
+            return super().parse(source, ctx)
+        return self._parse_document(source, ctx)
+
+    def _parse_document(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
+        text = source.read_text()
+        for lineno, value in _documents(text, ctx):
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                event = convert_record(item) if isinstance(item, dict) else None
+                if event is None:
+                    ctx.skip(lineno, "not a Kong log record (no request/response objects)")
+                    continue
+                event["line"] = lineno
+                yield event
+
+
+def _loads_object(text: str) -> bool:
+    if not (text.startswith("{") and text.endswith("}")):
+        return False
+    try:
+        return isinstance(orjson.loads(text), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _documents(text: str, ctx: ParseContext) -> Iterator[tuple[int, Any]]:
+    """``(start line, value)`` of each JSON value in ``text``, one after another.
+
+    Stops at the first broken value (recorded as a skip): without line
+    boundaries there is no safe place to resume.
+    """
+    decoder = json.JSONDecoder()
+    position, lineno, length = 0, 1, len(text)
+    decoded = False
+    while True:
+        start = position
+        while position < length and text[position] in " \t\r\n,":
+            position += 1
+        lineno += text.count("\n", start, position)
+        if position >= length:
+            return
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            if not decoded:
+                raise UnreadableSource("error", f"not a Kong JSON document: {exc}") from None
+            where = exc.pos if isinstance(exc, json.JSONDecodeError) else position
+            ctx.skip(lineno + text.count("\n", position, where),
+                     f"invalid JSON in Kong log document, rest of file not read: {exc}")
+            return
+        decoded = True
+        yield lineno, value
+        lineno += text.count("\n", position, end)
+        position = end
