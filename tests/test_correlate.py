@@ -119,3 +119,14 @@ def test_runner_ip_inferred_from_strong_links():
     result = correlate(_build(events, tests))
     assert result.runner_ip == RUNNER and result.runner_ip_origin == "inferred"
     assert result.failures[1].links[0].method == "time-window"
+
+
+def test_tag_must_be_the_whole_slug_and_header_tags_count():
+    events = _request("bbbbbbbb-0000-0000-0000-000000000009", T0 + 1, ua="Mozilla/5.0 triage-test/login-sso")
+    events[1]["attrs"] = {"request_x-test-name": "login"}  # the gateway logged the header
+    events += _request("cccccccc-0000-0000-0000-00000000000a", T0 + 2, ua="Mozilla/5.0 triage-test/login")
+    links = correlate(_build(events, [_test("login", T0)])).failures[0].links
+    assert sorted(l.request_key for l in links) == ["bbbbbbbb000000000000000000000009",
+                                                    "cccccccc00000000000000000000000a"]
+    only_sso = _request("dddddddd-0000-0000-0000-00000000000b", T0 + 1, ua="x triage-test/login-sso")
+    assert correlate(_build(only_sso, [_test("login", T0)])).failures[0].links == []

@@ -35,12 +35,17 @@ def slug(text: str) -> str:
 
 @dataclass
 class LinkIndex:
-    """Lookups over the events that linking needs, built once per build."""
+    """Lookups over the events that linking needs, built once per build.
 
-    keys: set[str]
+    User agents and tags repeat across thousands of requests, so they are
+    indexed by distinct value: a test's tag is searched among the distinct
+    values, not across every event.
+    """
+
     id_to_key: dict[str, str]
-    tagged: pd.DataFrame          # key, user_agent, tag
-    client_rows: pd.DataFrame     # key, ts, client_ip (rows with a client IP and a key)
+    keys_by_agent: dict[str, set[str]]   # lower-cased User-Agent -> join keys
+    keys_by_tag: dict[str, set[str]]     # lower-cased x-test-name etc. -> join keys
+    client_rows: pd.DataFrame            # key, ts, client_ip (rows with a client IP and a key)
 
     @classmethod
     def build(cls, events: pd.DataFrame) -> "LinkIndex":
@@ -49,23 +54,27 @@ class LinkIndex:
         for column in ("request_id", "trace_id"):
             pairs = keyed.loc[keyed[column].notna(), [column, "key"]].drop_duplicates(column)
             id_to_key.update(zip(pairs[column], pairs["key"]))
-        tag = keyed["attrs"].map(_tag_of) if "attrs" in keyed else pd.Series(dtype=object)
-        tagged_mask = keyed["user_agent"].notna() | tag.notna()
-        tagged = pd.DataFrame({
-            "key": keyed.loc[tagged_mask, "key"],
-            "user_agent": keyed.loc[tagged_mask, "user_agent"].fillna("").astype(str).str.lower(),
-            "tag": tag[tagged_mask].fillna("").astype(str).str.lower(),
-        })
+        agents = _keys_by(keyed["user_agent"], keyed["key"])
+        with_attrs = keyed.loc[keyed["attrs"].notna(), ["attrs", "key"]]
+        tags = _keys_by(with_attrs["attrs"].map(_tag_of), with_attrs["key"])
         client_rows = keyed.loc[keyed["client_ip"].notna() & keyed["ts"].notna(),
                                 ["key", "ts", "client_ip"]]
-        return cls(set(id_to_key.values()), id_to_key, tagged, client_rows)
+        return cls(id_to_key, agents, tags, client_rows)
+
+
+def _keys_by(values: pd.Series, keys: pd.Series) -> dict[str, set[str]]:
+    pairs = pd.DataFrame({"value": values, "key": keys}).dropna().drop_duplicates()
+    found: dict[str, set[str]] = {}
+    for value, key in zip(pairs["value"].astype(str).str.lower(), pairs["key"]):
+        found.setdefault(value, set()).add(key)
+    return found
 
 
 def _tag_of(attrs: object) -> str | None:
     if not isinstance(attrs, dict):
         return None
     for header in TAG_HEADERS:
-        value = attrs.get(header)
+        value = attrs.get(header) or attrs.get("request_" + header)
         if value:
             return str(value)
     return None
@@ -81,17 +90,29 @@ def link_by_ids(test: TestResult, index: LinkIndex) -> list[Link]:
 
 
 def link_by_tags(test: TestResult, index: LinkIndex) -> list[Link]:
-    if index.tagged.empty:
-        return []
     name = test.name.lower()
     test_slug = slug(test.name)
-    tagged = index.tagged
-    hits = tagged["tag"].isin({name, test_slug, f"{test.suite}::{test.name}".lower()})
+    keys: set[str] = set()
+    for tag in (name, test_slug, f"{test.suite}::{test.name}".lower()):
+        keys |= index.keys_by_tag.get(tag, set())
     if test_slug:
-        hits |= tagged["user_agent"].str.contains(f"triage-test/{test_slug}", regex=False)
-        hits |= tagged["user_agent"].str.contains(f"test={test_slug}", regex=False)
-    keys = sorted(set(tagged.loc[hits, "key"]))
-    return [Link(key, "test-tag", TAG_CONFIDENCE, f"tagged with test '{test.name}'") for key in keys]
+        needles = (f"triage-test/{test_slug}", f"test={test_slug}")
+        for agent, agent_keys in index.keys_by_agent.items():
+            if any(needle in agent for needle in needles) and _ends_tag(agent, test_slug):
+                keys |= agent_keys
+    return [Link(key, "test-tag", TAG_CONFIDENCE, f"tagged with test '{test.name}'") for key in sorted(keys)]
+
+
+def _ends_tag(agent: str, test_slug: str) -> bool:
+    """The slug is the whole tag, not the start of a longer one (``login`` vs ``login-sso``)."""
+    for needle in (f"triage-test/{test_slug}", f"test={test_slug}"):
+        at = agent.find(needle)
+        while at != -1:
+            after = agent[at + len(needle): at + len(needle) + 1]
+            if not after or not (after.isalnum() or after == "-"):
+                return True
+            at = agent.find(needle, at + 1)
+    return False
 
 
 def test_window(test: TestResult) -> tuple[pd.Timestamp, pd.Timestamp] | None:

@@ -32,11 +32,15 @@ class FieldMap:
     matters at a million lines.
     """
 
-    __slots__ = ("index", "prefixes")
+    __slots__ = ("index", "prefixes", "_plans")
+    MAX_PLANS = 4096
 
     def __init__(self, fields: dict[str, tuple[str, ...]]) -> None:
         self.index: dict[str, tuple[tuple[str, int], ...]] = {}
         self.prefixes: set[str] = set()
+        # Records from one producer repeat the same keys line after line; for a
+        # flat key set the lookup plan is computed once and reused.
+        self._plans: dict[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...] | None] = {}
         for column, names in fields.items():
             for rank, name in enumerate(names):
                 self.index[name] = self.index.get(name, ()) + ((column, rank),)
@@ -48,8 +52,36 @@ class FieldMap:
         """``({column: value}, {column: matched name})`` of the best-ranked non-empty values."""
         values: dict[str, Any] = {}
         names: dict[str, str] = {}
-        self._walk(obj, "", values, names, 0)
+        shape = tuple(obj)
+        plans = self._plans
+        plan = plans[shape] if shape in plans else self._plan(shape)
+        if plan is None:
+            self._walk(obj, "", values, names, 0)
+            return values, names
+        for column, candidates in plan:
+            for key in candidates:
+                value = obj[key]
+                if value is None or value == "" or value == "-":
+                    continue
+                values[column] = value
+                names[column] = key
+                break
         return values, names
+
+    def _plan(self, shape: tuple[str, ...]):
+        """Per column, the record's keys that can fill it, best first; None when
+        a key may hold a nested object (those records take the full walk)."""
+        plan = None
+        if not any(key in self.prefixes for key in shape):
+            candidates: dict[str, list[tuple[int, int, str]]] = {}
+            for position, key in enumerate(shape):
+                for column, rank in self.index.get(key, ()):
+                    candidates.setdefault(column, []).append((rank, position, key))
+            plan = tuple((column, tuple(key for _, _, key in sorted(found)))
+                         for column, found in candidates.items())
+        if len(self._plans) < self.MAX_PLANS:
+            self._plans[shape] = plan
+        return plan
 
     def _walk(self, obj: dict[str, Any], prefix: str, values: dict[str, Any],
               names: dict[str, str], depth: int) -> None:

@@ -5,7 +5,9 @@
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,10 +41,16 @@ SKIPPED_NAMES = {".DS_Store"}
 ATTACHMENT_SUFFIXES = {".png", ".jpg", ".jpeg", ".webm", ".mp4", ".zip", ".trace"}
 
 
+CHUNK_EVENTS = 50_000
+# Builds whose event logs total more than this are read by several processes.
+PARALLEL_BYTES = 32 * 1024 * 1024
+
+
 @dataclass
 class SourceResult:
     info: SourceInfo
     events: list[dict[str, Any]] = field(default_factory=list)
+    frame: pd.DataFrame | None = None  # the events as a typed frame (``as_frame=True``)
     tests: list[TestResult] = field(default_factory=list)
     document: Any = None  # metadata or manifest content
 
@@ -70,8 +78,12 @@ def layer_from_path(display: str) -> Layer | None:
 
 
 def read_source(path: Path, display: str | None = None, *,
-                ingestor: Ingestor | None = None) -> SourceResult:
-    """Detect and parse one file. Never raises for bad content: see ``info.status``."""
+                ingestor: Ingestor | None = None, as_frame: bool = False) -> SourceResult:
+    """Detect and parse one file. Never raises for bad content: see ``info.status``.
+
+    Events come as dicts in ``events``, or with ``as_frame`` as a typed DataFrame
+    in ``frame``, built in chunks so a large file never holds all its dicts at once.
+    """
     source = SourceFile(path=Path(path), display=display or str(path))
     info = SourceInfo(path=source.display, format=None)
     try:
@@ -88,11 +100,15 @@ def read_source(path: Path, display: str | None = None, *,
         result = SourceResult(info)
         parsed = ingestor.parse(source, ctx)
         if ingestor.kind is SourceKind.EVENTS:
-            result.events = _drain(parsed, info)
-            info.events = len(result.events)
-            layer = layer_from_path(source.display) or ingestor.layer
-            info.layer = layer.value
-            _stamp(result.events, source.display, layer.value, _service_from_path(source.display))
+            layer = (layer_from_path(source.display) or ingestor.layer).value
+            info.layer = layer
+            stamp = (source.display, layer, _service_from_path(source.display))
+            if as_frame:
+                result.frame = _drain_frames(parsed, info, stamp)
+            else:
+                result.events = _drain(parsed, info)
+                info.events = len(result.events)
+                _stamp(result.events, *stamp)
         elif ingestor.kind is SourceKind.TESTS:
             result.tests = list(parsed)
             info.tests = len(result.tests)
@@ -123,6 +139,29 @@ def _drain(parsed, info: SourceInfo) -> list[dict[str, Any]]:
     return events
 
 
+def _drain_frames(parsed, info: SourceInfo, stamp: tuple[str, str, str]) -> pd.DataFrame:
+    """Like ``_drain``, but turning every ``CHUNK_EVENTS`` dicts into a typed frame."""
+    frames: list[pd.DataFrame] = []
+    chunk: list[dict[str, Any]] = []
+    count = 0
+    try:
+        for event in parsed:
+            chunk.append(event)
+            if len(chunk) >= CHUNK_EVENTS:
+                _stamp(chunk, *stamp)
+                frames.append(typed_chunk(chunk))
+                count += len(chunk)
+                chunk = []
+    except UnreadableSource as exc:
+        info.status, info.reason = exc.status, f"{exc}; kept the {count + len(chunk)} events read before it"
+    if chunk or not frames:
+        _stamp(chunk, *stamp)
+        frames.append(typed_chunk(chunk))
+        count += len(chunk)
+    info.events = count
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
 def _service_from_path(display: str) -> str:
     name = Path(display).name
     for suffix in (".gz", ".log", ".json", ".ndjson", ".jsonl", ".txt", ".logfmt"):
@@ -142,6 +181,18 @@ def _stamp(events: list[dict[str, Any]], display: str, layer: str, service: str)
 
 def events_frame(events: list[dict[str, Any]]) -> pd.DataFrame:
     """A typed DataFrame from event dicts, with ids, levels and times normalised."""
+    return finish_frame(typed_chunk(events))
+
+
+def finish_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Low-cardinality text columns as categories (after all chunks are joined)."""
+    for column in ("layer", "service", "level", "source", "method"):
+        frame[column] = frame[column].astype("category")
+    return frame
+
+
+def typed_chunk(events: list[dict[str, Any]]) -> pd.DataFrame:
+    """Event dicts as a frame with numeric columns, times, ids and levels normalised."""
     frame = pd.DataFrame.from_records(events, columns=list(EVENT_COLUMNS))
     frame["ts"] = pd.to_datetime(pd.to_numeric(frame["ts"], errors="coerce"), unit="s", utc=True)
     for column in ("status", "upstream_status", "line"):
@@ -151,8 +202,6 @@ def events_frame(events: list[dict[str, Any]]) -> pd.DataFrame:
     frame["request_id"] = _map_unique(frame["request_id"], normalize_request_id)
     frame["trace_id"] = _map_unique(frame["trace_id"], normalize_trace_id)
     frame["level"] = _map_unique(frame["level"], _normalize_level)
-    for column in ("layer", "service", "level", "source", "method"):
-        frame[column] = frame[column].astype("category")
     return frame
 
 
@@ -177,38 +226,64 @@ def build_files(build_dir: Path) -> list[Path]:
     return files
 
 
-def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True) -> LoadedBuild:
-    """Read every file of a build folder. Raises ``NoTestReportError`` if no report."""
-    results: list[SourceResult] = []
+def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
+               workers: int | None = None) -> LoadedBuild:
+    """Read every file of a build folder. Raises ``NoTestReportError`` if no report.
+
+    Large builds are read by ``workers`` processes (default: one per core), one
+    file each at a time, largest first.
+    """
+    jobs: list[tuple[Path, str]] = []
+    results: dict[str, SourceResult] = {}
     for path in build_files(build_dir):
         display = path.relative_to(build_dir).as_posix()
         if path.suffix.lower() in ATTACHMENT_SUFFIXES:
             info = SourceInfo(path=display, format=None, status="attachment",
                               reason="screenshot, video or trace attachment; not a log")
-            results.append(SourceResult(info))
-            continue
-        results.append(read_source(path, display))
+            results[display] = SourceResult(info)
+        else:
+            jobs.append((path, display))
+    for result in _read_all(jobs, workers):
+        results[result.info.path] = result
+    ordered = [results[key] for key in sorted(results)]
     metadata: dict[str, Any] = {}
     manifests: dict[str, Any] = {}
     tests: list[TestResult] = []
-    events: list[dict[str, Any]] = []
+    frames: list[pd.DataFrame] = []
     warnings: list[str] = []
-    for result in results:
+    for result in ordered:
         info = result.info
         if info.kind is SourceKind.METADATA and isinstance(result.document, dict):
             metadata.update(result.document)
         elif info.kind is SourceKind.MANIFEST:
             manifests[info.path] = result.document
         tests.extend(result.tests)
-        events.extend(result.events)
+        if result.frame is not None and len(result.frame):
+            frames.append(result.frame)
         warnings.extend(source_warnings(info))
     if require_tests and not tests:
         raise NoTestReportError(build_id, str(build_dir))
+    events = pd.concat(frames, ignore_index=True) if frames else typed_chunk([])
     return LoadedBuild(
         build_id=build_id, path=build_dir, metadata=metadata, tests=tests,
-        events=events_frame(events), sources=[r.info for r in results],
+        events=finish_frame(events), sources=[r.info for r in ordered],
         manifests=manifests, warnings=warnings,
     )
+
+
+def _read_one(job: tuple[Path, str]) -> SourceResult:
+    return read_source(job[0], job[1], as_frame=True)
+
+
+def _read_all(jobs: list[tuple[Path, str]], workers: int | None) -> list[SourceResult]:
+    total = sum(path.stat().st_size for path, _ in jobs)
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or total < PARALLEL_BYTES or len(jobs) < 2:
+        return [_read_one(job) for job in jobs]
+    largest_first = sorted(jobs, key=lambda job: -job[0].stat().st_size)
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+        return list(pool.map(_read_one, largest_first))
 
 
 def source_warnings(info: SourceInfo) -> list[str]:

@@ -73,10 +73,11 @@ class DotenvIngestor(Ingestor):
         lines = [line for line in head.lines if not line.lstrip().startswith("#")]
         if not lines:
             return 0.0
-        matches = sum(1 for line in lines if _ENV_LINE.match(line) and " " not in line.split("=", 1)[0].strip())
-        ratio = matches / len(lines)
+        keys = [m.group(1) for m in map(_ENV_LINE.match, lines) if m]
+        ratio = len(keys) / len(lines)
         looks_env = head.path.endswith(".env") or "/.env" in head.path or head.path.startswith(".env")
-        if ratio == 1.0 and (looks_env or all(line.split("=", 1)[0].strip().isupper() for line in lines)):
+        shouty = sum(1 for key in keys if key.isupper()) / max(1, len(keys))
+        if (looks_env and ratio >= 0.6) or (ratio >= 0.9 and shouty >= 0.9):
             return 0.6
         return 0.0
 
@@ -99,30 +100,77 @@ class DotenvIngestor(Ingestor):
 class FeatureFlagsIngestor(Ingestor):
     name = "feature-flags"
     kind = SourceKind.MANIFEST
-    description = "feature flags: flat {flag: value} JSON or OpenFeature flagd definitions"
+    description = ("feature flags: flat {flag: value} JSON, OpenFeature flagd (JSON or YAML), "
+                   "LaunchDarkly file data source, Unleash client features")
 
     def sniff(self, head: Head) -> float:
         doc = head.document
+        if doc is None and _FLAGD_YAML.search(head.text[:8192]):
+            return 0.9  # flagd YAML: a top-level 'flags:' with flagd keys below
         if not isinstance(doc, dict):
             return 0.0
-        flags = doc.get("flags")
-        if isinstance(flags, dict) and flags and all(
-                isinstance(v, dict) and ("variants" in v or "state" in v) for v in flags.values()):
-            return 0.95  # flagd
+        if _flavour(doc) is not None:
+            return 0.95
         if "flag" in head.path.lower() and doc and all(
                 isinstance(v, (bool, int, float, str)) for v in doc.values()):
             return 0.7
         return 0.0
 
     def parse(self, source: SourceFile, ctx: ParseContext) -> dict[str, Any]:
+        text = source.read_text()
         try:
-            doc = orjson.loads(source.read_bytes())
-        except orjson.JSONDecodeError as exc:
-            raise UnreadableSource("error", f"invalid JSON: {exc}") from None
-        flags = doc.get("flags") if isinstance(doc, dict) else None
-        if isinstance(flags, dict):
-            return {name: flag_value(flag) for name, flag in flags.items()}
+            doc = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            try:
+                docs = load_yaml_documents(text)
+            except yaml.YAMLError as exc:
+                raise UnreadableSource("error", f"neither JSON nor YAML: {exc}") from None
+            doc = docs[0] if docs else {}
+        if not isinstance(doc, dict):
+            raise UnreadableSource("error", "a flag file holds one object")
+        flavour = _flavour(doc)
+        if flavour == "flagd":
+            return {name: flag_value(flag) for name, flag in doc["flags"].items()}
+        if flavour == "launchdarkly":
+            values = {key: _launchdarkly_value(flag) for key, flag in (doc.get("flags") or {}).items()}
+            values.update(doc.get("flagValues") or {})
+            return values
+        if flavour == "unleash":
+            features = doc.get("features") or doc["state"]["features"]
+            return {f["name"]: bool(f.get("enabled")) for f in features
+                    if isinstance(f, dict) and "name" in f}
         return doc
+
+
+_FLAGD_YAML = re.compile(r"^flags:\s*$(?:\n[ \t].*)*?\n[ \t]+(state|defaultVariant|variants):", re.MULTILINE)
+
+
+def _flavour(doc: dict[str, Any]) -> str | None:
+    flags = doc.get("flags")
+    if isinstance(flags, dict) and flags and all(
+            isinstance(v, dict) and ("variants" in v or "state" in v) for v in flags.values()):
+        return "flagd"
+    if "flagValues" in doc or (isinstance(flags, dict) and flags and all(
+            isinstance(v, dict) and ("variations" in v or "on" in v) for v in flags.values())):
+        return "launchdarkly"
+    state = doc.get("features")
+    if state is None and isinstance(doc.get("state"), dict):  # client-specification files
+        state = doc["state"].get("features")
+    if isinstance(state, list) and state and all(isinstance(f, dict) and "name" in f and "enabled" in f
+                                                  for f in state):
+        return "unleash"
+    return None
+
+
+def _launchdarkly_value(flag: Any) -> Any:
+    """What a LaunchDarkly flag serves to a user no rule matches."""
+    if not isinstance(flag, dict):
+        return flag
+    variations = flag.get("variations") or []
+    index = (flag.get("fallthrough") or {}).get("variation") if flag.get("on", True) else flag.get("offVariation")
+    if isinstance(index, int) and 0 <= index < len(variations):
+        return variations[index]
+    return None
 
 
 def flag_value(flag: Any) -> Any:

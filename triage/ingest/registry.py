@@ -107,6 +107,9 @@ def detect(head: Head) -> Detection:
             score = 0.0
         if score > best_score:
             best, best_score = ingestor, score
+    if best is None and isinstance(head.document, list):
+        return Detection(None, 0.0, "a JSON array of documents (e.g. a shipper's parsed output), "
+                                    "not a log, report or manifest format triage reads")
     if best is None:
         preview = head.lines[0][:80]
         return Detection(None, 0.0, f"no known format matches its first lines (starts {preview!r})")
