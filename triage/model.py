@@ -182,12 +182,17 @@ class Evidence:
     message: str
     service: str | None = None
     status: int | None = None
+    level: str | None = None
+
+    @property
+    def shows_problem(self) -> bool:
+        return (self.status or 0) >= 400 or self.level in ("warn", "error", "fatal")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source, "file": self.file, "line": self.line,
             "ts": self.ts, "request_id": self.request_id, "message": self.message,
-            "service": self.service, "status": self.status,
+            "service": self.service, "status": self.status, "level": self.level,
         }
 
 
@@ -230,10 +235,13 @@ class Failure:
 
     @property
     def headline(self) -> Evidence | None:
-        """The one evidence line that says most: from the deepest layer."""
-        if not self.evidence:
+        """The one evidence line that says most: a problem seen at the deepest
+        layer. None when the evidence shows no problem (e.g. a flaky test whose
+        requests all succeeded): the explanation says more then."""
+        problems = [e for e in self.evidence if e.shows_problem]
+        if not problems:
             return None
-        return min(self.evidence, key=lambda e: LAYER_DEPTH.get(e.source, 5))
+        return min(problems, key=lambda e: LAYER_DEPTH.get(e.source, 5))
 
 
 @dataclass

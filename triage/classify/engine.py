@@ -170,4 +170,5 @@ def to_evidence(row: dict[str, Any]) -> Evidence:
         request_id=row.get("request_id") or row.get("trace_id"),
         message=str(row.get("message") or ""), service=row.get("service"),
         status=int(status) if status is not None else None,
+        level=str(row["level"]) if row.get("level") is not None else None,
     )

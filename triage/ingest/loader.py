@@ -276,14 +276,30 @@ def _read_one(job: tuple[Path, str]) -> SourceResult:
 
 
 def _read_all(jobs: list[tuple[Path, str]], workers: int | None) -> list[SourceResult]:
-    total = sum(path.stat().st_size for path, _ in jobs)
+    """Read files; large builds are shared between this process and ``workers - 1``
+    others. Results travel between processes pickled, so this process keeps a
+    fair share of the bytes for itself instead of only waiting."""
+    sizes = {job: job[0].stat().st_size for job in jobs}
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers <= 1 or total < PARALLEL_BYTES or len(jobs) < 2:
+    if workers <= 1 or sum(sizes.values()) < PARALLEL_BYTES or len(jobs) < 2:
         return [_read_one(job) for job in jobs]
-    largest_first = sorted(jobs, key=lambda job: -job[0].stat().st_size)
+    shares: list[list[tuple[Path, str]]] = [[] for _ in range(min(workers, len(jobs)))]
+    loads = [0] * len(shares)
+    for job in sorted(jobs, key=lambda j: -sizes[j]):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(job)
+        loads[lightest] += sizes[job]
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-        return list(pool.map(_read_one, largest_first))
+    with ProcessPoolExecutor(max_workers=len(shares) - 1, mp_context=context) as pool:
+        futures = [pool.submit(_read_many, share) for share in shares[1:]]
+        results = _read_many(shares[0])
+        for future in futures:
+            results.extend(future.result())
+    return results
+
+
+def _read_many(jobs: list[tuple[Path, str]]) -> list[SourceResult]:
+    return [_read_one(job) for job in jobs]
 
 
 def source_warnings(info: SourceInfo) -> list[str]:
