@@ -1,7 +1,6 @@
 """Correlator: id normalisation across layers, clock skew, and the three link methods."""
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from triage.correlate import correlate

@@ -9,12 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.ingest import registry
 from triage.ingest.aws_apigateway import ApiGatewayJsonIngestor
-from triage.ingest.base import Head, SourceFile
+from triage.ingest.base import Head
 from triage.ingest.loader import read_source
 from triage.ingest.timeparse import to_iso
-from triage.model import EVENT_COLUMNS
+from tests.ingest.helpers import assert_well_typed
 
 REST = "aws-apigateway/integrations-apigateway-rest-access.log"
 HTTP_AND_REST = "aws-apigateway/integrations-apigateway-http-and-rest-access.log"
@@ -71,13 +70,6 @@ def test_websocket_records(real: Path) -> None:
     assert to_iso(events[4]["ts"]) == "2023-07-26T12:20:44.000Z"
 
 
-def test_sniffer_claims_no_other_real_sample(real: Path) -> None:
-    for path in sorted(p for p in real.rglob("*") if p.is_file() and p.suffix != ".md"):
-        detected = registry.detect(Head.of(SourceFile(path, path.name))).ingestor
-        if path.parent.name != "aws-apigateway":
-            assert detected is None or detected.name != "aws-apigateway-json", path
-
-
 # -- own samples -----------------------------------------------------------------------
 
 def test_integration_timeout_and_authorizer_error(tmp_path: Path) -> None:
@@ -122,10 +114,6 @@ def test_app_json_with_a_request_id_is_not_claimed() -> None:
 VALUES = st.none() | st.integers() | st.text(max_size=25) | st.floats(allow_nan=False) \
     | st.dictionaries(st.sampled_from(["message", "responseType", "latency", "status"]),
                       st.text(max_size=8) | st.integers(), max_size=2)
-TYPES: dict[str, tuple[type, ...]] = {
-    "ts": (float,), "status": (int,), "upstream_status": (int,), "latency_ms": (float,),
-    "upstream_latency_ms": (float,), "attrs": (dict,),
-}
 
 
 @settings(deadline=None, max_examples=300, database=None)
@@ -136,9 +124,4 @@ TYPES: dict[str, tuple[type, ...]] = {
     "integration"]), VALUES, max_size=12))
 def test_convert_never_raises(obj: dict[str, Any]) -> None:
     event = ApiGatewayJsonIngestor().convert(obj)
-    if event is None:
-        return
-    assert set(event) <= set(EVENT_COLUMNS)
-    for key, value in event.items():
-        if value is not None:
-            assert isinstance(value, TYPES.get(key, (str,))), (key, value)
+    assert_well_typed(event)

@@ -11,7 +11,7 @@ from triage.ingest.base import Head, SourceFile
 from triage.ingest.container import (CriIngestor, DockerJsonIngestor, FluentBitRecordIngestor,
                                      PayloadParser, choose_inner)
 from triage.ingest.loader import read_source
-from tests.ingest.test_text import check_event, iso, write
+from tests.ingest.helpers import assert_well_typed, iso, write
 
 JAVA_TOP = "org.apache.hadoop.ipc.RemoteException(org.apache.hadoop.security..SecretManager$Invalid):  " \
            "(HDFS_DELEGATION_  273964959 for weeb) can't be found in cache"
@@ -175,7 +175,7 @@ def test_payload_parser_never_raises(payloads: list[tuple[str, str | None]]) -> 
         events.extend(parser.feed(payload, 1714644000.0, index, stream, {"service": "svc"}))
     events.extend(parser.finish())
     for event in events:
-        check_event(event)
+        assert_well_typed(event)
         assert event["ts"] is not None and event["service"]
     assert len(events) <= len(payloads)
 

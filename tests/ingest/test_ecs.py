@@ -5,14 +5,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.ingest.base import Head, SourceFile
 from triage.ingest.ecs import EcsJsonIngestor, is_ecs
 from triage.ingest.loader import events_frame, read_source
-from tests.ingest.test_text import check_event, iso, write
+from tests.ingest.helpers import assert_well_typed, iso, write
 
 ECS = EcsJsonIngestor()
 
@@ -144,4 +143,4 @@ _KEYS = st.sampled_from(["@timestamp", "log.level", "message", "service.name", "
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(_KEYS, _VALUES, max_size=10))
 def test_convert_never_raises_and_is_well_typed(obj: dict[str, Any]) -> None:
-    check_event(ECS.convert(obj))
+    assert_well_typed(ECS.convert(obj))

@@ -10,12 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.ingest import registry
-from triage.ingest.base import Head, SourceFile
 from triage.ingest.envoy import EnvoyJsonIngestor, EnvoyTextIngestor
 from triage.ingest.loader import read_source
 from triage.ingest.timeparse import to_iso
-from triage.model import EVENT_COLUMNS
+from tests.ingest.helpers import assert_well_typed
 
 DEFAULT = "envoy/filebeat-envoy-default-format.log"
 TCP_FLAGS = "envoy/filebeat-envoy-default-format-tcp-flags.log"
@@ -147,13 +145,6 @@ def test_docker_wrapped_ambassador_line(real: Path) -> None:
     assert event["attrs"]["k8s_pod"] == "ambassador-76c58d9df4-jwhsg"
 
 
-def test_sniffers_claim_no_other_real_sample(real: Path) -> None:
-    for path in sorted(p for p in real.rglob("*") if p.is_file() and p.suffix != ".md"):
-        detected = registry.detect(Head.of(SourceFile(path, path.name))).ingestor
-        if path.parent.name != "envoy" or path.name.endswith("-expected.json"):
-            assert detected is None or detected.name not in OWN_FORMATS, path
-
-
 # -- own samples -----------------------------------------------------------------------
 
 def test_upstream_timeout_egress_line() -> None:
@@ -207,19 +198,6 @@ SEEDS = [
     '[2026-11-20T10:00:02.120Z] "- - -" 0 UF 0 0 0 - "-" "-" "-" "-" "1.2.3.4:80"',
     "[2026-11-20 10:00:02.120][7][info][main] [source/server/server.cc:1] starting",
 ]
-TYPES: dict[str, tuple[type, ...]] = {
-    "ts": (float,), "status": (int,), "upstream_status": (int,), "latency_ms": (float,),
-    "upstream_latency_ms": (float,), "attrs": (dict,),
-}
-
-
-def check_event(event: dict[str, Any] | None) -> None:
-    if event is None:
-        return
-    assert set(event) <= set(EVENT_COLUMNS)
-    for key, value in event.items():
-        if value is not None:
-            assert isinstance(value, TYPES.get(key, (str,))), (key, value)
 
 
 @settings(deadline=None, max_examples=300, database=None)
@@ -228,7 +206,7 @@ def check_event(event: dict[str, Any] | None) -> None:
     st.tuples(st.sampled_from(SEEDS), st.integers(0, 200), st.integers(0, 30),
               st.text(max_size=30)).map(lambda t: t[0][: t[1]] + t[3] + t[0][t[1] + t[2]:])))
 def test_text_parse_line_never_raises(text: str) -> None:
-    check_event(EnvoyTextIngestor().parse_line(text))
+    assert_well_typed(EnvoyTextIngestor().parse_line(text))
 
 
 JSON_VALUES = st.recursive(
@@ -246,4 +224,4 @@ def test_json_convert_never_raises(obj: dict[str, Any]) -> None:
     event = EnvoyJsonIngestor().convert(obj)
     if event is not None:
         event.pop("attrs", None)  # values kept as written
-        check_event(event)
+        assert_well_typed(event)

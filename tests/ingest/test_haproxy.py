@@ -8,13 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.ingest import registry
-from triage.ingest.base import Head, SourceFile
 from triage.ingest.haproxy import HaproxyHttpIngestor
 from triage.ingest.loader import read_source
 from triage.ingest.nginx import YEAR_INFERRED
 from triage.ingest.timeparse import to_iso
-from triage.model import EVENT_COLUMNS
+from tests.ingest.helpers import assert_well_typed
 
 HTTPLOG = "haproxy/filebeat-haproxy-httplog.log"
 NOSRV = "haproxy/filebeat-haproxy-httplog-nosrv-503.log"
@@ -69,13 +67,6 @@ def test_nosrv_503(real: Path) -> None:
     assert events[3]["path"] == "/foo"
 
 
-def test_sniffer_claims_no_other_real_sample(real: Path) -> None:
-    for path in sorted(p for p in real.rglob("*") if p.is_file() and p.suffix != ".md"):
-        detected = registry.detect(Head.of(SourceFile(path, path.name))).ingestor
-        if path.parent.name != "haproxy":
-            assert detected is None or detected.name != "haproxy-http", path
-
-
 # -- own samples -----------------------------------------------------------------------
 
 def test_server_timeout_captured_request_id_and_admin_lines(tmp_path: Path) -> None:
@@ -112,10 +103,6 @@ def test_server_timeout_captured_request_id_and_admin_lines(tmp_path: Path) -> N
 
 SEED = ('Nov 20 10:00:31 lb1 haproxy[812]: 10.0.0.1:5151 [20/Nov/2026:10:00:01.120] fe be/s1 '
         '0/0/1/2/3 200 19 - - ---- 3/3/1/1/0 0/0 {a|b} {c} "GET / HTTP/1.1"')
-TYPES: dict[str, tuple[type, ...]] = {
-    "ts": (float,), "status": (int,), "latency_ms": (float,), "upstream_latency_ms": (float,),
-    "attrs": (dict,),
-}
 
 
 @settings(deadline=None, max_examples=300, database=None)
@@ -124,9 +111,4 @@ TYPES: dict[str, tuple[type, ...]] = {
         lambda t: SEED[: t[0]] + t[2] + SEED[t[0] + t[1]:])))
 def test_parse_line_never_raises(text: str) -> None:
     event = HaproxyHttpIngestor().parse_line(text)
-    if event is None:
-        return
-    assert set(event) <= set(EVENT_COLUMNS)
-    for key, value in event.items():
-        if value is not None:
-            assert isinstance(value, TYPES.get(key, (str,))), (key, value)
+    assert_well_typed(event)

@@ -15,7 +15,7 @@ from triage.ingest.jsonlines import (FieldMap, JsonLinesIngestor, duration_ms, i
                                      url_path)
 from triage.ingest.loader import read_source
 from triage.ingest.timeparse import parse_iso
-from tests.ingest.test_text import check_event, iso, write
+from tests.ingest.helpers import assert_well_typed, iso, write
 
 JSONL = JsonLinesIngestor()
 
@@ -145,13 +145,13 @@ _KEYS = st.sampled_from(["time", "ts", "@timestamp", "level", "msg", "message", 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(_KEYS, _JSON, max_size=8))
 def test_convert_never_raises_and_is_well_typed(obj: dict[str, Any]) -> None:
-    check_event(JSONL.convert(obj))
+    assert_well_typed(JSONL.convert(obj))
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=200))
 def test_parse_line_only_raises_value_error_on_free_text(line: str) -> None:
     try:
-        check_event(JSONL.parse_line(line))
+        assert_well_typed(JSONL.parse_line(line))
     except ValueError:
         pass  # LineIngestor.parse turns this into a skipped line

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from triage.ingest.base import Head, SourceFile
 from triage.ingest.loader import read_source
 from triage.ingest.logfmt import LogfmtIngestor, split_pairs
-from tests.ingest.test_text import check_event, iso, write
+from tests.ingest.helpers import assert_well_typed, iso, write
 
 LOGFMT = LogfmtIngestor()
 
@@ -113,7 +113,7 @@ def test_line_without_timestamp_is_still_an_event() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300))
 def test_parse_line_never_raises_on_free_text(line: str) -> None:
-    check_event(LOGFMT.parse_line(line))
+    assert_well_typed(LOGFMT.parse_line(line))
 
 
 _KEYS = st.sampled_from(["time", "ts", "level", "msg", "status", "duration", "service", "path",
@@ -126,4 +126,4 @@ _VALUES = st.one_of(st.text(max_size=20), st.integers().map(str),
 @given(st.lists(st.tuples(_KEYS, _VALUES), max_size=8))
 def test_parse_line_on_generated_pairs_is_well_typed(pairs: list[tuple[str, str]]) -> None:
     line = " ".join(f'{k}="{v.replace(chr(92), "").replace(chr(34), "")}"' for k, v in pairs)
-    check_event(LOGFMT.parse_line(line))
+    assert_well_typed(LOGFMT.parse_line(line))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from triage.ingest.base import Head, SourceFile
 from triage.ingest.loader import events_frame, read_source
 from triage.ingest.otel import OtelJsonIngestor, any_value, convert_record, element_lines
-from tests.ingest.test_text import check_event, iso, write
+from tests.ingest.helpers import assert_well_typed, iso, write
 
 OTEL = OtelJsonIngestor()
 
@@ -160,4 +160,4 @@ _ATTR_KEYS = st.sampled_from(["http.request.method", "url.path", "url.full", "ht
     "attributes": st.lists(st.fixed_dictionaries({"key": _ATTR_KEYS, "value": _ANY}), max_size=6),
 }))
 def test_convert_record_never_raises_and_is_well_typed(record: dict[str, Any]) -> None:
-    check_event(convert_record(record, "svc", None))
+    assert_well_typed(convert_record(record, "svc", None))

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,38 +14,9 @@ from triage.ingest import text as text_module
 from triage.ingest.base import Head
 from triage.ingest.loader import read_source
 from triage.ingest.text import Joiner, TextLogIngestor, YearFixer, parse_stamped, plain_event
-from triage.ingest.timeparse import to_iso
-from triage.model import EVENT_COLUMNS
+from tests.ingest.helpers import assert_well_typed, iso, write
 
 TEXT = TextLogIngestor()
-_TYPES: dict[str, tuple[type, ...]] = {
-    "ts": (float,), "status": (int,), "upstream_status": (int,), "line": (int,),
-    "latency_ms": (float,), "upstream_latency_ms": (float,), "attrs": (dict,),
-}
-
-
-def check_event(event: Any) -> None:
-    """Fails unless ``event`` is None or a dict an ingestor may emit."""
-    if event is None:
-        return
-    assert isinstance(event, dict)
-    assert set(event) <= set(EVENT_COLUMNS), set(event) - set(EVENT_COLUMNS)
-    for key, value in event.items():
-        if value is None:
-            continue
-        expected = _TYPES.get(key, (str,))
-        assert isinstance(value, expected) and not isinstance(value, bool), (key, value)
-    orjson.dumps(event)  # attrs must serialise for reports
-
-
-def write(tmp_path: Path, name: str, content: str) -> Path:
-    path = tmp_path / name
-    path.write_text(content, encoding="utf-8")
-    return path
-
-
-def iso(event: dict[str, Any]) -> str | None:
-    return to_iso(event.get("ts"))
 
 
 # --- real samples -----------------------------------------------------------
@@ -278,7 +248,7 @@ def test_joiner_python_traceback_end_and_java_markers() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300))
 def test_parse_line_never_raises_on_free_text(line: str) -> None:
-    check_event(TEXT.parse_line(line))
+    assert_well_typed(TEXT.parse_line(line))
 
 
 @settings(max_examples=300, deadline=None)
@@ -288,7 +258,7 @@ def test_parse_line_never_raises_on_free_text(line: str) -> None:
        st.text(max_size=200))
 def test_parse_line_after_a_real_stamp_is_well_typed(stamp: str, rest: str) -> None:
     event = TEXT.parse_line(stamp + rest)
-    check_event(event)
+    assert_well_typed(event)
     if event is not None:
         assert event["ts"] is not None
         assert "_md" not in event

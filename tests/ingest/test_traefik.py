@@ -9,12 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.ingest import registry
-from triage.ingest.base import Head, SourceFile
 from triage.ingest.loader import read_source
 from triage.ingest.timeparse import to_iso
 from triage.ingest.traefik import TraefikClfIngestor, TraefikJsonIngestor
-from triage.model import EVENT_COLUMNS
+from tests.ingest.helpers import assert_well_typed
 
 JSON_LOG = "traefik/integrations-traefik-json-access.log"
 CLF_LOG = "traefik/filebeat-traefik-clf-test.log"
@@ -89,13 +87,6 @@ def test_clf_lines(real: Path) -> None:
     assert "router" not in broken["attrs"]
 
 
-def test_sniffers_claim_no_other_real_sample(real: Path) -> None:
-    for path in sorted(p for p in real.rglob("*") if p.is_file() and p.suffix != ".md"):
-        detected = registry.detect(Head.of(SourceFile(path, path.name))).ingestor
-        if path.parent.name != "traefik":
-            assert detected is None or detected.name not in OWN_FORMATS, path
-
-
 # -- own samples -----------------------------------------------------------------------
 
 def record(**fields: Any) -> dict[str, Any]:
@@ -139,19 +130,6 @@ def test_gateway_timeout_and_kept_headers(tmp_path: Path) -> None:
 
 CLF_SEED = ('10.0.0.1 - - [20/Nov/2026:10:00:01 +0000] "GET /a HTTP/1.1" 200 5 "-" "ua" 7 '
             '"router@docker" "http://10.0.0.2:80" 3ms')
-TYPES: dict[str, tuple[type, ...]] = {
-    "ts": (float,), "status": (int,), "upstream_status": (int,), "latency_ms": (float,),
-    "upstream_latency_ms": (float,), "attrs": (dict,),
-}
-
-
-def check_event(event: dict[str, Any] | None) -> None:
-    if event is None:
-        return
-    assert set(event) <= set(EVENT_COLUMNS)
-    for key, value in event.items():
-        if value is not None:
-            assert isinstance(value, TYPES.get(key, (str,))), (key, value)
 
 
 @settings(deadline=None, max_examples=300, database=None)
@@ -159,7 +137,7 @@ def check_event(event: dict[str, Any] | None) -> None:
     st.integers(0, len(CLF_SEED)), st.integers(0, 30), st.text(max_size=30)).map(
         lambda t: CLF_SEED[: t[0]] + t[2] + CLF_SEED[t[0] + t[1]:])))
 def test_clf_parse_line_never_raises(text: str) -> None:
-    check_event(TraefikClfIngestor().parse_line(text))
+    assert_well_typed(TraefikClfIngestor().parse_line(text))
 
 
 @settings(deadline=None, max_examples=300, database=None)
@@ -170,4 +148,4 @@ def test_clf_parse_line_never_raises(text: str) -> None:
     st.none() | st.integers() | st.text(max_size=20) | st.floats(allow_nan=False)
     | st.dictionaries(st.sampled_from(["Host", "Scheme"]), st.text(max_size=10)), max_size=8))
 def test_json_convert_never_raises(obj: dict[str, Any]) -> None:
-    check_event(TraefikJsonIngestor().convert(obj))
+    assert_well_typed(TraefikJsonIngestor().convert(obj))

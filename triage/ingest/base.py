@@ -236,10 +236,12 @@ def to_int(value: Any) -> int | None:
     if value in (None, "", "-") or isinstance(value, bool):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError, OverflowError):
-        number = to_float(value)
-        return int(number) if number is not None else None
+        real = to_float(value)
+        number = int(real) if real is not None else None
+    # Outside 64 bits it cannot be a status, size or count; it is garbage.
+    return number if number is not None and -2**63 <= number < 2**63 else None
 
 
 def to_float(value: Any) -> float | None:

@@ -90,8 +90,9 @@ def convert_json(obj: dict[str, Any]) -> dict[str, Any] | None:
     for key, name in (("RouterName", "router"), ("FrontendName", "frontend"),
                       ("ServiceName", "traefik_service"), ("BackendName", "backend"),
                       ("entryPointName", "entry_point"), ("RequestHost", "host")):
-        if obj.get(key) not in (None, "", "-"):
-            attrs[name] = obj[key]
+        text = as_text(obj.get(key))
+        if text not in (None, "", "-"):
+            attrs[name] = text
     if to_int(obj.get("RetryAttempts")):
         attrs["retry_attempts"] = to_int(obj.get("RetryAttempts"))
     error = detail = None
