@@ -37,7 +37,7 @@ def assign_keys(events: pd.DataFrame) -> pd.Series:
     both = events.loc[events["request_id"].notna() & events["trace_id"].notna(),
                       ["request_id", "trace_id"]].drop_duplicates()
     ids = _DisjointSet()
-    for request_id, trace_id in both.itertuples(index=False):
+    for request_id, trace_id in zip(both["request_id"].tolist(), both["trace_id"].tolist()):
         ids.union(request_id, trace_id)
     raw = events["request_id"].where(events["request_id"].notna(), events["trace_id"])
     if not ids.parent:

@@ -37,13 +37,14 @@ def slug(text: str) -> str:
 class LinkIndex:
     """Lookups over the events that linking needs, built once per build.
 
-    User agents and tags repeat across thousands of requests, so they are
-    indexed by distinct value: a test's tag is searched among the distinct
-    values, not across every event.
+    User agents repeat across thousands of requests, so a test's tag is searched
+    among the distinct agents, and only the matching ones are looked up.
     """
 
     id_to_key: dict[str, str]
-    keys_by_agent: dict[str, set[str]]   # lower-cased User-Agent -> join keys
+    agents: pd.Series                    # User-Agent of keyed events (index aligned with keys)
+    keys: pd.Series                      # join key of the same events
+    distinct_agents: dict[str, list[str]]  # lower-cased agent -> spellings as logged
     keys_by_tag: dict[str, set[str]]     # lower-cased x-test-name etc. -> join keys
     client_rows: pd.DataFrame            # key, ts, client_ip (rows with a client IP and a key)
 
@@ -53,21 +54,25 @@ class LinkIndex:
         id_to_key: dict[str, str] = {}
         for column in ("request_id", "trace_id"):
             pairs = keyed.loc[keyed[column].notna(), [column, "key"]].drop_duplicates(column)
-            id_to_key.update(zip(pairs[column], pairs["key"]))
-        agents = _keys_by(keyed["user_agent"], keyed["key"])
+            id_to_key.update(zip(pairs[column].tolist(), pairs["key"].tolist()))
+        with_agent = keyed.loc[keyed["user_agent"].notna(), ["user_agent", "key"]]
+        distinct: dict[str, list[str]] = {}
+        for agent in pd.unique(with_agent["user_agent"]):
+            distinct.setdefault(str(agent).lower(), []).append(agent)
         with_attrs = keyed.loc[keyed["attrs"].notna(), ["attrs", "key"]]
-        tags = _keys_by(with_attrs["attrs"].map(_tag_of), with_attrs["key"])
+        tags = [_tag_of(a) if isinstance(a, dict) and not _TAG_KEYS.isdisjoint(a) else None
+                for a in with_attrs["attrs"].tolist()]
+        keys_by_tag: dict[str, set[str]] = {}
+        for tag, key in zip(tags, with_attrs["key"].tolist()):
+            if tag:
+                keys_by_tag.setdefault(tag.lower(), set()).add(key)
         client_rows = keyed.loc[keyed["client_ip"].notna() & keyed["ts"].notna(),
                                 ["key", "ts", "client_ip"]]
-        return cls(id_to_key, agents, tags, client_rows)
+        return cls(id_to_key, with_agent["user_agent"], with_agent["key"], distinct, keys_by_tag,
+                   client_rows)
 
 
-def _keys_by(values: pd.Series, keys: pd.Series) -> dict[str, set[str]]:
-    pairs = pd.DataFrame({"value": values, "key": keys}).dropna().drop_duplicates()
-    found: dict[str, set[str]] = {}
-    for value, key in zip(pairs["value"].astype(str).str.lower(), pairs["key"]):
-        found.setdefault(value, set()).add(key)
-    return found
+_TAG_KEYS = frozenset(TAG_HEADERS) | {"request_" + header for header in TAG_HEADERS}
 
 
 def _tag_of(attrs: object) -> str | None:
@@ -97,9 +102,11 @@ def link_by_tags(test: TestResult, index: LinkIndex) -> list[Link]:
         keys |= index.keys_by_tag.get(tag, set())
     if test_slug:
         needles = (f"triage-test/{test_slug}", f"test={test_slug}")
-        for agent, agent_keys in index.keys_by_agent.items():
-            if any(needle in agent for needle in needles) and _ends_tag(agent, test_slug):
-                keys |= agent_keys
+        matching = [spelling for agent, spellings in index.distinct_agents.items()
+                    if any(needle in agent for needle in needles) and _ends_tag(agent, test_slug)
+                    for spelling in spellings]
+        if matching:
+            keys |= set(index.keys[index.agents.isin(matching)])
     return [Link(key, "test-tag", TAG_CONFIDENCE, f"tagged with test '{test.name}'") for key in sorted(keys)]
 
 
