@@ -18,11 +18,13 @@ The helpers here (``split_request``, ``client_from_addr``, ``strip_port``, ``as_
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Iterable, Iterator
+from itertools import chain
+from typing import Any, Callable, Iterable, Iterator
 
-from triage.ingest.base import Head, LineIngestor, ParseContext, SourceFile, to_int
+from triage.ingest.base import Head, LineIngestor, ParseContext, SourceFile, decode, to_int
 from triage.ingest.timeparse import parse_clf, parse_iso
 from triage.model import Layer
 
@@ -40,11 +42,20 @@ _COMBINED = re.compile(
 _ITEM = r'[^\s,]+(?:(?:, | : )[^\s,]+)*'
 _UPSTREAMINFO = re.compile(
     CLF_HEAD
-    + r' "(?P<referer>[^"]*)" "(?P<ua>[^"]*)" (?P<req_len>\d+|-) (?P<req_time>\d+(?:\.\d+)?|-)'
+    + r' "(?P<referer>[^"]*)" "(?P<ua>[^"]*)" (?:\d+|-) (?P<req_time>\d+(?:\.\d+)?|-)'
     r' \[(?P<upstream_name>[^\]]*)\](?: \[(?P<alt_name>[^\]]*)\](?= ))?'
-    rf' (?P<up_addr>{_ITEM}) (?P<up_len>{_ITEM}) (?P<up_time>{_ITEM}) (?P<up_status>{_ITEM})'
+    rf' (?P<up_addr>{_ITEM}) (?:{_ITEM}) (?P<up_time>{_ITEM}) (?P<up_status>{_ITEM})'
     r'(?: (?P<req_id>[^\s,]+))?\s*$'
 )
+# A stricter twin of _UPSTREAMINFO for the usual line: a plain address, no real_ip,
+# a user not starting with "[", both upstream names, one value per upstream field.
+# On a line without " : " (a list separator) whatever it matches, _UPSTREAMINFO
+# matches with the same groups: each field below is one of the choices _UPSTREAMINFO
+# tries first, and nothing it tries before them can match.
+_UPSTREAMINFO_PLAIN = re.compile(
+    r'^([^\s\[,"]+) - ([^\s\[]\S*) \[([^\]]+)\] "([^"]*)" (\d{3}) (\d+|-) "([^"]*)" "([^"]*)"'
+    r' (?:\d+|-) (\d+(?:\.\d+)?|-) \[([^\]]*)\] \[([^\]]*)\]'
+    r' ([^\s,]+) [^\s,]+ ([^\s,]+) ([^\s,]+)(?: ([^\s,]+))?\s*$')
 _LIST_SEP = re.compile(r', | : ')
 # Trailers of other combined-prefixed formats (Traefik CLF: count "router" "url" Nms).
 _OTHER_TAILS = re.compile(r' (?:\d+|-) "[^"]*"? ?"[^"]*" \d+(?:\.\d+)?ms\s*$')
@@ -144,8 +155,11 @@ _COMBINED_GROUPS = ("addr", "real_ip", "user", "time", "request", "status", "byt
 
 def combined_event(m: re.Match[str]) -> dict[str, Any]:
     """Fields every combined-prefixed line has; ``attrs`` is always a dict here."""
-    addr, real_ip, user, time, request, status_text, sent, referer, ua = m.group(
-        *_COMBINED_GROUPS)
+    return _combined(*m.group(*_COMBINED_GROUPS))
+
+
+def _combined(addr: str, real_ip: str | None, user: str, time: str, request: str,
+              status_text: str, sent: str, referer: str | None, ua: str | None) -> dict[str, Any]:
     parts = request.split(" ")
     if len(parts) == 3 and parts[2].startswith("HTTP/"):  # the usual case, made cheap
         method, path = parts[0], parts[1]
@@ -201,15 +215,15 @@ def seconds_to_ms(value: str) -> float | None:
         return None
 
 
-def _upstream(event: dict[str, Any], m: re.Match[str]) -> None:
+def _upstream(event: dict[str, Any], up_addr: str, up_time: str, up_status: str) -> None:
     """Upstream columns from the (possibly retried) upstream lists.
 
     The last attempt with a status wins for host and status, as Filebeat does;
     the latency is the sum of all attempts (the time spent waiting upstream).
     """
-    addrs = _split_list(m["up_addr"])
-    statuses = _split_list(m["up_status"])
-    times = _split_list(m["up_time"])
+    addrs = _split_list(up_addr)
+    statuses = _split_list(up_status)
+    times = _split_list(up_time)
     last = None
     for index in range(len(statuses) - 1, -1, -1):
         if statuses[index] != "-":
@@ -234,12 +248,17 @@ def _upstream(event: dict[str, Any], m: re.Match[str]) -> None:
 
 def parse_upstreaminfo(text: str) -> dict[str, Any] | None:
     """One ingress-nginx access line -> event, or None if it is not one."""
+    if " : " not in text:
+        m = _UPSTREAMINFO_PLAIN.match(text)
+        if m is not None:
+            return _plain_upstreaminfo(m)
     m = _UPSTREAMINFO.match(text)
     if m is None:
         return None
-    event = combined_event(m)
-    req_time, req_id, name, alt_name, up_addr, up_time, up_status = m.group(
-        "req_time", "req_id", "upstream_name", "alt_name", "up_addr", "up_time", "up_status")
+    # One groups() call is much cheaper than a dozen lookups by name.
+    (addr, real_ip, user, time, request, status_text, sent, referer, ua, req_time, name,
+     alt_name, up_addr, up_time, up_status, req_id) = m.groups()
+    event = _combined(addr, real_ip, user, time, request, status_text, sent, referer, ua)
     event["latency_ms"] = seconds_to_ms(req_time)
     event["request_id"] = req_id if req_id and req_id != "-" else None
     attrs = event["attrs"]
@@ -248,12 +267,49 @@ def parse_upstreaminfo(text: str) -> dict[str, Any] | None:
     if alt_name:
         attrs["alternative_upstream_name"] = alt_name
     if "," in up_addr or "," in up_status or " : " in up_status or " : " in up_addr:
-        _upstream(event, m)
+        _upstream(event, up_addr, up_time, up_status)
     elif up_addr != "-" or up_status != "-":
         event["upstream_host"] = up_addr if up_addr != "-" else None
         event["upstream_status"] = int(up_status) if up_status.isdigit() else None
         event["upstream_latency_ms"] = seconds_to_ms(up_time)
     return event
+
+
+def _plain_upstreaminfo(m: re.Match[str]) -> dict[str, Any]:
+    """``parse_upstreaminfo`` for a line ``_UPSTREAMINFO_PLAIN`` matched: same event."""
+    (addr, user, time, request, status_text, sent, referer, ua, req_time, name, alt_name,
+     up_addr, up_time, up_status, req_id) = m.groups()
+    parts = request.split(" ")
+    if len(parts) == 3 and parts[2].startswith("HTTP/"):
+        method, path = parts[0], parts[1]
+    else:
+        method, path, _protocol = split_request(request)
+    status = int(status_text)
+    attrs: dict[str, Any] = {}
+    if user != "-":
+        attrs["user"] = user
+    if referer and referer != "-":
+        attrs["referer"] = referer
+    if sent != "-":
+        attrs["bytes_sent"] = int(sent)
+    if name:
+        attrs["upstream_name"] = name
+    if alt_name:
+        attrs["alternative_upstream_name"] = alt_name
+    ts, message = parse_clf(time), (
+        f"{method} {path} {status}" if method and path else f'"{request}" {status}')
+    client, agent = addr if addr != "-" else None, ua if ua and ua != "-" else None
+    request_id = req_id if req_id and req_id != "-" else None
+    if up_addr == "-" and up_status == "-":
+        return {"ts": ts, "method": method, "path": path, "status": status, "client_ip": client,
+                "user_agent": agent, "message": message, "attrs": attrs,
+                "latency_ms": seconds_to_ms(req_time), "request_id": request_id}
+    return {"ts": ts, "method": method, "path": path, "status": status, "client_ip": client,
+            "user_agent": agent, "message": message, "attrs": attrs,
+            "latency_ms": seconds_to_ms(req_time), "request_id": request_id,
+            "upstream_host": up_addr if up_addr != "-" else None,
+            "upstream_status": int(up_status) if up_status.isdigit() else None,
+            "upstream_latency_ms": seconds_to_ms(up_time)}
 
 
 def parse_combined(text: str) -> dict[str, Any] | None:
@@ -393,6 +449,98 @@ def _redate(event: dict[str, Any], reference: float) -> None:
     event["attrs"]["year"] = YEAR_INFERRED
 
 
+BLOCK_BYTES = 1 << 20
+_READ_ERRORS = (EOFError, OSError, zlib.error)
+# What LineIngestor.parse turns into a skipped line rather than an error.
+LINE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
+               OverflowError)
+
+
+def raw_lines(source: SourceFile) -> Iterator[bytes | str]:
+    """``SourceFile.lines`` without the decoding: each line's bytes, ``\\n`` included.
+
+    After a read error the rest comes from ``SourceFile.lines`` itself (as text), so
+    the lines kept and the ``UnreadableSource`` raised are exactly its own.
+    """
+    done = 0
+    try:
+        with source.open_binary() as fh:
+            for raw in fh:
+                done += 1
+                yield raw
+        return
+    except _READ_ERRORS:
+        pass
+    for lineno, text in source.lines():
+        if lineno > done:
+            yield text
+
+
+def line_blocks(source: SourceFile) -> Iterator[list[str]]:
+    """The lines of ``source`` (``.gz`` too) in blocks of about ``BLOCK_BYTES``.
+
+    In: a source. Out: lists of lines numbered from 1 without gaps, each exactly
+    as ``SourceFile.lines`` gives it, with a decode per block rather than per line.
+    Raises: ``UnreadableSource`` as ``SourceFile.lines`` does, after the same lines.
+    """
+    done = 0  # lines handed out so far
+    pieces: list[bytes] = []
+    try:
+        with source.open_binary() as fh:
+            while block := fh.read(BLOCK_BYTES):
+                if b"\n" not in block:
+                    pieces.append(block)
+                    continue
+                if pieces:
+                    pieces.append(block)
+                    block = b"".join(pieces)
+                cut = block.rfind(b"\n")
+                pieces = [block[cut + 1:]] if cut + 1 < len(block) else []
+                lines = _decode_lines(block[:cut])
+                done += len(lines)
+                yield lines
+    except _READ_ERRORS:
+        # Re-read line by line from where the blocks stopped, so that the lines
+        # kept and the error raised are those of SourceFile.lines.
+        for lineno, text in source.lines():
+            if lineno > done:
+                yield [text]
+        return
+    if pieces:
+        yield [decode(b"".join(pieces)).rstrip("\r\n")]
+
+
+def _decode_lines(body: bytes) -> list[str]:
+    """Complete lines decoded in one go; line by line when any needs ``decode``'s care."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\ufeff" in text:  # bad bytes or a BOM: decode() per line decides
+        return [decode(line + b"\n").rstrip("\r\n") for line in body.split(b"\n")]
+    lines = text.split("\n")
+    return [line.rstrip("\r") for line in lines] if "\r" in text else lines
+
+
+def parse_lines(ingestor: LineIngestor, source: SourceFile, ctx: ParseContext,
+                parse_line: Callable[[str], dict[str, Any] | None]) -> Iterator[dict[str, Any]]:
+    """``LineIngestor.parse`` over ``line_blocks``: the same events and skips, faster."""
+    name = ingestor.name
+    for lineno, text in enumerate(chain.from_iterable(line_blocks(source)), 1):
+        if not text or text.isspace():
+            continue
+        try:
+            event = parse_line(text)
+        except LINE_ERRORS as exc:
+            ctx.skip(lineno, f"not a valid {name} line: {type(exc).__name__}: {exc}")
+            continue
+        if event is None:
+            ctx.skip(lineno, f"not a valid {name} line: {text[:80]!r}")
+            continue
+        event["line"] = lineno
+        yield event
+
+
 class IngressNginxIngestor(LineIngestor):
     """ingress-nginx controller output: upstreaminfo access lines plus its own log lines."""
 
@@ -437,7 +585,32 @@ class IngressNginxIngestor(LineIngestor):
         return event
 
     def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
-        return date_yearless(super().parse(source, ctx))
+        return date_yearless(self._events(source, ctx))
+
+    def _events(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
+        """``parse_lines`` with ``parse_line``'s usual case inlined: a line that
+        ``_UPSTREAMINFO_PLAIN`` matches is neither an error-log nor a klog line (its
+        second field is "-"), so ``parse_line`` would give ``_plain_upstreaminfo``'s event."""
+        match, name = _UPSTREAMINFO_PLAIN.match, self.name
+        for lineno, text in enumerate(chain.from_iterable(line_blocks(source)), 1):
+            m = match(text) if " : " not in text else None
+            try:
+                if m is not None:
+                    event = _plain_upstreaminfo(m)
+                    if not event["attrs"]:
+                        del event["attrs"]
+                elif not text or text.isspace():
+                    continue
+                else:
+                    event = self.parse_line(text)
+            except LINE_ERRORS as exc:
+                ctx.skip(lineno, f"not a valid {name} line: {type(exc).__name__}: {exc}")
+                continue
+            if event is None:
+                ctx.skip(lineno, f"not a valid {name} line: {text[:80]!r}")
+                continue
+            event["line"] = lineno
+            yield event
 
 
 class NginxCombinedIngestor(LineIngestor):
@@ -473,3 +646,6 @@ class NginxCombinedIngestor(LineIngestor):
             if event is not None:
                 return event
         return parse_combined(text)
+
+    def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
+        return parse_lines(self, source, ctx, self.parse_line)
