@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.ingest import registry
-from triage.ingest.base import Head, SourceFile
-from triage.ingest.kong import KongJsonIngestor
+from triage.ingest.base import Head, ParseContext, SourceFile, UnreadableSource
+from triage.ingest.kong import KongJsonIngestor, _convert_general, convert_record
 from triage.ingest.loader import read_source
 from triage.ingest.timeparse import to_iso
 from triage.model import EVENT_COLUMNS
@@ -206,3 +207,92 @@ def test_convert_never_raises(obj: dict[str, Any]) -> None:
     for key, value in event.items():
         if value is not None:
             assert isinstance(value, TYPES.get(key, (str,))), (key, value)
+
+
+# -- the fast path gives what the general code gives ------------------------------------
+
+def outcome(convert: Any, record: dict[str, Any]) -> Any:
+    """The event (keys in order) or the exception a converter ends with."""
+    try:
+        event = convert(record)
+    except Exception as exc:  # noqa: BLE001 - the exception itself is compared
+        return type(exc).__name__, str(exc)
+    return event if event is None else (list(event), event)
+
+
+HEADER_NAMES = st.sampled_from([
+    "x-request-id", "X-Request-ID", "traceparent", "user-agent", "User-Agent", "x-forwarded-for",
+    "x-kong-request-id", "kong-request-id", "x-b3-traceid", "www-authenticate", "x-cache",
+    "x-cache-status", "X-Cache-Status", "age", "x-kong-upstream-latency", "x-kong-response-latency",
+    "x-kong-upstream-status", "x-ratelimit-remaining-minute", "ratelimit-remaining", "via", "123"])
+HEADER_VALUES = st.text(max_size=8) | st.sampled_from(["", "-", "0", "HIT", "4"]) | st.none() \
+    | st.integers() | st.lists(st.text(max_size=4) | st.integers(), max_size=2)
+
+
+@settings(deadline=None, max_examples=400, database=None)
+@given(status=st.sampled_from([200, 401, 429, 502, 504]) | VALUES, tries=st.booleans(),
+       request_headers=st.dictionaries(HEADER_NAMES, HEADER_VALUES, max_size=4),
+       response_headers=st.dictionaries(HEADER_NAMES, HEADER_VALUES, max_size=4),
+       fields=st.dictionaries(st.sampled_from(["latencies", "tries", "started_at", "client_ip",
+                                               "upstream_status", "trace_id", "consumer", "route"]),
+                              VALUES | st.dictionaries(st.sampled_from(
+                                  ["request", "proxy", "kong", "name", "id", "username"]), VALUES),
+                              max_size=2))
+def test_fast_path_matches_the_general_conversion(status: Any, tries: bool,
+                                                  request_headers: dict[str, Any],
+                                                  response_headers: dict[str, Any],
+                                                  fields: dict[str, Any]) -> None:
+    record = kong_record(tries=tries)
+    record["response"]["status"] = status
+    record["request"]["headers"].update(request_headers)
+    record["response"]["headers"].update(response_headers)
+    record.update(fields)
+    assert outcome(convert_record, record) == outcome(_convert_general, record)
+
+
+def test_plain_and_unusual_headers_give_the_same_event() -> None:
+    plain = kong_record(200, **{"x-kong-upstream-latency": "3", "via": "kong/3.4.2"})
+    shouting = copy.deepcopy(plain)
+    shouting["request"]["headers"] = {key.title(): value for key, value in
+                                      plain["request"]["headers"].items()}
+    repeated = copy.deepcopy(plain)
+    repeated["response"]["headers"]["via"] = ["kong/3.4.2", "1.1 envoy"]
+    for record in (plain, shouting, repeated):
+        assert outcome(convert_record, record) == outcome(_convert_general, record)
+    event = convert_record(shouting)
+    assert event is not None
+    assert event["request_id"] == "9f1c2d3e-4f5a-6978-8796-a5b4c3d2e1f0"
+    assert event["attrs"]["request_x-test-name"] == "pays with saved card"
+
+
+def test_raw_lines_bom_bad_bytes_blank_and_crlf_lines(tmp_path: Path) -> None:
+    good = orjson.dumps(kong_record())
+    bad_utf8 = good.replace(b"pays with saved card", b"pays with \xff card")
+    path = tmp_path / "kong.log"
+    path.write_bytes(b"\xef\xbb\xbf" + good + b"\r\n\n   \n" + bad_utf8 + b"\n" + good[:40] + b"\n"
+                     + good)  # no newline at the end
+    result = read_source(path)
+    assert (result.info.format, result.info.events, result.info.skipped_lines) == (
+        "kong-json", 3, 1)
+    assert [e["line"] for e in result.events] == [1, 4, 6]
+    assert result.events[1]["attrs"]["request_x-test-name"] == "pays with \ufffd card"
+    assert result.info.examples[0].line == 5
+    assert "invalid JSON" in result.info.examples[0].reason
+
+
+def test_truncated_gzip_keeps_the_lines_before_the_damage(tmp_path: Path) -> None:
+    lines = b"".join(orjson.dumps(kong_record()) + b"\n" for _ in range(200))
+    packed = gzip.compress(lines)
+    path = tmp_path / "kong.log.gz"
+    path.write_bytes(packed[: len(packed) - 20])
+    source = SourceFile(path, "kong.log.gz")
+    expected: list[int] = []
+    with pytest.raises(UnreadableSource) as slow:
+        for lineno, _text in source.lines():
+            expected.append(lineno)
+    got: list[int] = []
+    with pytest.raises(UnreadableSource) as fast:
+        for event in KongJsonIngestor().parse(source, ParseContext("kong.log.gz")):
+            got.append(event["line"])
+    assert got == expected and len(got) > 100
+    assert (fast.value.status, str(fast.value)) == (slow.value.status, str(slow.value))

@@ -7,9 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.ingest.base import Head, SourceFile
+from triage.ingest.base import Head, ParseContext, SourceFile
 from triage.ingest.loader import read_source
-from triage.ingest.logfmt import LogfmtIngestor, split_pairs
+from triage.ingest.logfmt import (FIELDS, LogfmtIngestor, _parse_mixed, _pick, _plain_pairs,
+                                  _shape, _split_tokens, split_pairs)
+from triage.ingest.text import Joiner, YearFixer
 from tests.ingest.helpers import assert_well_typed, iso, write
 
 LOGFMT = LogfmtIngestor()
@@ -127,3 +129,52 @@ _VALUES = st.one_of(st.text(max_size=20), st.integers().map(str),
 def test_parse_line_on_generated_pairs_is_well_typed(pairs: list[tuple[str, str]]) -> None:
     line = " ".join(f'{k}="{v.replace(chr(92), "").replace(chr(34), "")}"' for k, v in pairs)
     assert_well_typed(LOGFMT.parse_line(line))
+
+
+# -- fast paths give what the general code gives --------------------------------------
+
+_PIECES = st.sampled_from(['a', 'k', '=', '"', ' ', '\t', '\\', '<', '-', '1', 'é', '\u00a0', '\n',
+                           'msg="x y"', 'level=info', 'a="b"c=d', 'k=', '="v"', 'q=a=b', 'w'])
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_str_splitting_agrees_with_the_token_regex(text: str) -> None:
+    general = _split_tokens(text)
+    fast = split_pairs(text)
+    assert fast == general
+    if fast is not None:
+        assert list(fast[0]) == list(general[0])  # same key order
+    plain = _plain_pairs(text) if "\\" not in text and "<" not in text and "=" in text else None
+    assert plain is None or (plain, []) == general
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.dictionaries(st.sampled_from(["time", "ts", "level", "lvl", "msg", "message", "status",
+                                        "path", "url", "uri", "url.path", "http.method", "method",
+                                        "request_id", "req_id", "error", "err", "error.type",
+                                        "duration", "latency_ms", "q", "at"]),
+                       st.sampled_from(["", "-", "x", "200", "/a?b", "GET", "3ms"]), max_size=8))
+def test_shape_plan_picks_what_fields_picks(pairs: dict[str, str]) -> None:
+    assert _pick(pairs, _shape(pairs)) == FIELDS.pick(pairs)
+
+
+MIXED_LINES = st.sampled_from([
+    'time=2026-11-21T09:00:00.037Z level=debug msg="search executed" request_id=r1 q=boots',
+    'at=error code=H12 desc="Request timeout" method=GET path="/" service=30001ms status=503',
+    'measure#router.service=0.007 source=web.1', "I1219 01:18:53.299220       1 file.go:138] boom",
+    "Dec 19 01:18:53 host app[1]: plain syslog line", "    at com.example.Foo.bar(Foo.java:10)",
+    "Traceback (most recent call last):", '  File "x.py", line 1, in <module>',
+    "ValueError: boom", "just words", "", "   "])
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(MIXED_LINES, max_size=12))
+def test_parse_matches_the_general_loop_on_mixed_lines(tmp_path_factory: pytest.TempPathFactory,
+                                                       lines: list[str]) -> None:
+    path = tmp_path_factory.mktemp("logfmt") / "app.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    source = SourceFile(path, "app.log")
+    fast = list(LOGFMT.parse(source, ParseContext("app.log")))
+    general = list(_parse_mixed(source.lines(), Joiner(), YearFixer()))
+    assert fast == general

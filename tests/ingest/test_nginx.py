@@ -1,6 +1,7 @@
 """nginx combined and ingress-nginx upstreaminfo ingestors."""
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,10 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.ingest import registry
-from triage.ingest.base import Head, SourceFile
+from triage.ingest import nginx as nginx_module
+from triage.ingest.base import Head, SourceFile, UnreadableSource, decode
 from triage.ingest.loader import read_source
-from triage.ingest.nginx import (YEAR_ASSUMED, YEAR_INFERRED, IngressNginxIngestor,
-                                 NginxCombinedIngestor, seconds_to_ms)
+from triage.ingest.nginx import (_UPSTREAMINFO_PLAIN, YEAR_ASSUMED, YEAR_INFERRED,
+                                 IngressNginxIngestor, NginxCombinedIngestor,
+                                 _general_upstreaminfo, line_blocks, parse_upstreaminfo,
+                                 raw_lines, seconds_to_ms)
 from triage.ingest.timeparse import to_iso
 from triage.model import EVENT_COLUMNS
 
@@ -334,3 +338,90 @@ def check_event(event: dict[str, Any] | None) -> None:
 def test_parse_line_never_raises(text: str) -> None:
     check_event(IngressNginxIngestor().parse_line(text))
     check_event(NginxCombinedIngestor().parse_line(text))
+
+
+# -- fast paths give what the general code gives --------------------------------------
+
+PLAIN = UPSTREAMINFO.format(request="GET /api/search?q=boots HTTP/2.0", status=200, rt="0.008",
+                            addr="10.244.0.31:8000", ut="0.006", us="200")
+TOKENS = st.sampled_from([" : ", ", ", " ", "  ", "-", "[", "]", "[x] ", '"', "\t", "0", "200",
+                          "10.0.0.1:80", "HTTP/1.1", "é"])
+
+
+def outcome(parse: Any, text: str) -> Any:
+    """The event (keys in order) or the exception a parser ends with."""
+    try:
+        event = parse(text)
+    except Exception as exc:  # noqa: BLE001 - the exception itself is compared
+        return type(exc).__name__, str(exc)
+    return event if event is None else (list(event), event)
+
+
+@settings(deadline=None, max_examples=500, database=None)
+@given(st.one_of(mutated([PLAIN, *SEEDS]),
+                 st.tuples(st.sampled_from([PLAIN, SEEDS[0]]), st.integers(0, 250), st.integers(0, 3),
+                           TOKENS).map(lambda t: t[0][: t[1]] + t[3] + t[0][t[1] + t[2]:])))
+def test_plain_upstreaminfo_matches_the_general_parse(text: str) -> None:
+    assert outcome(parse_upstreaminfo, text) == outcome(_general_upstreaminfo, text)
+
+
+def test_plain_path_takes_the_usual_line_and_leaves_the_rest() -> None:
+    assert _UPSTREAMINFO_PLAIN.match(PLAIN) is not None
+    for other in (SEEDS[0], PLAIN.replace("10.20.0.15 -", "10.20.0.15 - [10.0.0.1] -"),
+                  PLAIN.replace(" [] ", " "), PLAIN.replace("0.006", "0.003 : 0.003")):
+        assert " : " in other or _UPSTREAMINFO_PLAIN.match(other) is None, other
+        assert outcome(parse_upstreaminfo, other) == outcome(_general_upstreaminfo, other)
+    event = parse_upstreaminfo(PLAIN)
+    assert event is not None
+    assert (event["upstream_host"], event["upstream_status"], event["upstream_latency_ms"]) == (
+        "10.244.0.31:8000", 200, 6.0)
+    assert event["attrs"] == {"bytes_sent": 160, "upstream_name": "shop-search-api-80"}
+
+
+def collect(lines: Any) -> tuple[list[Any], tuple[str, str] | None]:
+    """Everything an iterable gives, and the error it ends with."""
+    got: list[Any] = []
+    try:
+        for item in lines:
+            got.append(item)
+    except UnreadableSource as exc:
+        return got, (exc.status, str(exc))
+    return got, None
+
+
+LINE_BYTES = st.lists(st.sampled_from([b"a", b"\n", b"\r", b" ", b"\xef\xbb\xbf", b"\xff\xfe",
+                                       b"\xc3\xa9", b"\xc3", b"\x80", b"\t", b"x=1"]), max_size=60)
+
+
+@settings(deadline=None, max_examples=300, database=None)
+@given(parts=LINE_BYTES, block=st.sampled_from([1, 2, 3, 7, 64]), packed=st.booleans(),
+       cut=st.integers(0, 30))
+def test_line_blocks_and_raw_lines_read_what_source_lines_reads(
+        tmp_path_factory: pytest.TempPathFactory, parts: list[bytes], block: int, packed: bool,
+        cut: int) -> None:
+    data = b"".join(parts)
+    if packed:  # gzip, sometimes cut short
+        data = gzip.compress(data)
+        data = data[: len(data) - cut] if cut < len(data) else data
+    path = tmp_path_factory.mktemp("blocks") / "x.log"
+    path.write_bytes(data)
+    source = SourceFile(path, "x.log")
+    expected, error = collect(text for _, text in source.lines())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nginx_module, "BLOCK_BYTES", block)
+        blocks, block_error = collect(line for chunk in line_blocks(source) for line in chunk)
+    raw, raw_error = collect(raw_lines(source))
+    assert (blocks, block_error) == (expected, error)
+    assert ([line if isinstance(line, str) else decode(line).rstrip("\r\n") for line in raw],
+            raw_error) == (expected, error)
+
+
+def test_block_reading_keeps_line_numbers_and_skips(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nginx_module, "BLOCK_BYTES", 100)
+    lines = [PLAIN, "", "not an access line", "\ufeff" + PLAIN, PLAIN + "\r"] * 3
+    path = write(tmp_path, "ingress-nginx.log", lines)
+    result = read_source(path)
+    assert (result.info.events, result.info.skipped_lines) == (9, 3)
+    assert [e["line"] for e in result.events] == [1, 4, 5, 6, 9, 10, 11, 14, 15]
+    assert [example.line for example in result.info.examples] == [3, 8, 13]

@@ -160,6 +160,7 @@ def combined_event(m: re.Match[str]) -> dict[str, Any]:
 
 def _combined(addr: str, real_ip: str | None, user: str, time: str, request: str,
               status_text: str, sent: str, referer: str | None, ua: str | None) -> dict[str, Any]:
+    """``combined_event`` from the combined prefix's groups, in pattern order."""
     parts = request.split(" ")
     if len(parts) == 3 and parts[2].startswith("HTTP/"):  # the usual case, made cheap
         method, path = parts[0], parts[1]
@@ -252,6 +253,11 @@ def parse_upstreaminfo(text: str) -> dict[str, Any] | None:
         m = _UPSTREAMINFO_PLAIN.match(text)
         if m is not None:
             return _plain_upstreaminfo(m)
+    return _general_upstreaminfo(text)
+
+
+def _general_upstreaminfo(text: str) -> dict[str, Any] | None:
+    """``parse_upstreaminfo`` for any line (real_ip, retry lists, missing fields)."""
     m = _UPSTREAMINFO.match(text)
     if m is None:
         return None
