@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.ingest import registry
-from triage.ingest import nginx as nginx_module
+from triage.ingest import base as base_module
 from triage.ingest.base import Head, SourceFile, UnreadableSource, decode
 from triage.ingest.loader import read_source
+from triage.ingest.base import line_blocks, raw_lines
 from triage.ingest.nginx import (_UPSTREAMINFO_PLAIN, YEAR_ASSUMED, YEAR_INFERRED,
                                  IngressNginxIngestor, NginxCombinedIngestor,
-                                 _general_upstreaminfo, line_blocks, parse_upstreaminfo,
-                                 raw_lines, seconds_to_ms)
+                                 _general_upstreaminfo, parse_upstreaminfo, seconds_to_ms)
 from triage.ingest.timeparse import to_iso
 from triage.model import EVENT_COLUMNS
 
@@ -408,7 +408,7 @@ def test_line_blocks_and_raw_lines_read_what_source_lines_reads(
     source = SourceFile(path, "x.log")
     expected, error = collect(text for _, text in source.lines())
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(nginx_module, "BLOCK_BYTES", block)
+        patch.setattr(base_module, "BLOCK_BYTES", block)
         blocks, block_error = collect(line for chunk in line_blocks(source) for line in chunk)
     raw, raw_error = collect(raw_lines(source))
     assert (blocks, block_error) == (expected, error)
@@ -418,7 +418,7 @@ def test_line_blocks_and_raw_lines_read_what_source_lines_reads(
 
 def test_block_reading_keeps_line_numbers_and_skips(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(nginx_module, "BLOCK_BYTES", 100)
+    monkeypatch.setattr(base_module, "BLOCK_BYTES", 100)
     lines = [PLAIN, "", "not an access line", "\ufeff" + PLAIN, PLAIN + "\r"] * 3
     path = write(tmp_path, "ingress-nginx.log", lines)
     result = read_source(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import math
+from itertools import chain
 import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -80,6 +81,79 @@ def decode(raw: bytes) -> str:
     elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16", errors="replace")
     return raw.decode("utf-8", errors="replace")
+
+
+BLOCK_BYTES = 1 << 20
+_READ_ERRORS = (EOFError, OSError, zlib.error)
+# What LineIngestor.parse turns into a skipped line rather than an error.
+LINE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
+               OverflowError)
+
+
+def raw_lines(source: SourceFile) -> Iterator[bytes | str]:
+    """``SourceFile.lines`` without the decoding: each line's bytes, ``\\n`` included.
+
+    After a read error the rest comes from ``SourceFile.lines`` itself (as text), so
+    the lines kept and the ``UnreadableSource`` raised are exactly its own.
+    """
+    done = 0
+    try:
+        with source.open_binary() as fh:
+            for raw in fh:
+                done += 1
+                yield raw
+        return
+    except _READ_ERRORS:
+        pass
+    for lineno, text in source.lines():
+        if lineno > done:
+            yield text
+
+
+def line_blocks(source: SourceFile) -> Iterator[list[str]]:
+    """The lines of ``source`` (``.gz`` too) in blocks of about ``BLOCK_BYTES``.
+
+    In: a source. Out: lists of lines numbered from 1 without gaps, each exactly
+    as ``SourceFile.lines`` gives it, with a decode per block rather than per line.
+    Raises: ``UnreadableSource`` as ``SourceFile.lines`` does, after the same lines.
+    """
+    done = 0  # lines handed out so far
+    pieces: list[bytes] = []
+    try:
+        with source.open_binary() as fh:
+            while block := fh.read(BLOCK_BYTES):
+                if b"\n" not in block:
+                    pieces.append(block)
+                    continue
+                if pieces:
+                    pieces.append(block)
+                    block = b"".join(pieces)
+                cut = block.rfind(b"\n")
+                pieces = [block[cut + 1:]] if cut + 1 < len(block) else []
+                lines = _decode_lines(block[:cut])
+                done += len(lines)
+                yield lines
+    except _READ_ERRORS:
+        # Re-read line by line from where the blocks stopped, so that the lines
+        # kept and the error raised are those of SourceFile.lines.
+        for lineno, text in source.lines():
+            if lineno > done:
+                yield [text]
+        return
+    if pieces:
+        yield [decode(b"".join(pieces)).rstrip("\r\n")]
+
+
+def _decode_lines(body: bytes) -> list[str]:
+    """Complete lines decoded in one go; line by line when any needs ``decode``'s care."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\ufeff" in text:  # bad bytes or a BOM: decode() per line decides
+        return [decode(line + b"\n").rstrip("\r\n") for line in body.split(b"\n")]
+    lines = text.split("\n")
+    return [line.rstrip("\r") for line in lines] if "\r" in text else lines
 
 
 @dataclass
@@ -166,13 +240,12 @@ class LineIngestor(Ingestor):
 
     def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
         parse_line = self.parse_line
-        for lineno, text in source.lines():
-            if not text.strip():
+        for lineno, text in enumerate(chain.from_iterable(line_blocks(source)), 1):
+            if not text or text.isspace():
                 continue
             try:
                 event = parse_line(text)
-            except (ValueError, TypeError, KeyError, IndexError, AttributeError,
-                    RecursionError, OverflowError) as exc:
+            except LINE_ERRORS as exc:
                 ctx.skip(lineno, f"not a valid {self.name} line: {type(exc).__name__}: {exc}")
                 continue
             if event is None:

@@ -19,7 +19,8 @@ import orjson
 
 from triage.ingest.base import (HEAD_BYTES, Head, JsonLineIngestor, ParseContext, SourceFile,
                                 UnreadableSource, decode, to_float, to_int)
-from triage.ingest.nginx import LINE_ERRORS, as_text, raw_lines
+from triage.ingest.base import LINE_ERRORS, raw_lines
+from triage.ingest.nginx import as_text
 from triage.ingest.timeparse import parse_any, parse_epoch
 from triage.model import Layer
 

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator, NamedTuple
 from triage.ingest.base import Head, LineIngestor, ParseContext, SourceFile
 from triage.ingest.jsonlines import (FieldMap, http_status, duration_ms, record_ts, short_code, small_value,
                                      split_message, unit_of, url_path)
-from triage.ingest.nginx import line_blocks
+from triage.ingest.base import line_blocks
 from triage.ingest.text import Joiner, YearFixer, parse_klog, parse_stamped, plain_event
 from triage.model import Layer
 

@@ -18,13 +18,12 @@ The helpers here (``split_request``, ``client_from_addr``, ``strip_port``, ``as_
 from __future__ import annotations
 
 import re
-import zlib
 from datetime import datetime, timezone
 from functools import lru_cache
 from itertools import chain
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
-from triage.ingest.base import Head, LineIngestor, ParseContext, SourceFile, decode, to_int
+from triage.ingest.base import LINE_ERRORS, Head, LineIngestor, ParseContext, SourceFile, line_blocks, to_int
 from triage.ingest.timeparse import parse_clf, parse_iso
 from triage.model import Layer
 
@@ -455,98 +454,6 @@ def _redate(event: dict[str, Any], reference: float) -> None:
     event["attrs"]["year"] = YEAR_INFERRED
 
 
-BLOCK_BYTES = 1 << 20
-_READ_ERRORS = (EOFError, OSError, zlib.error)
-# What LineIngestor.parse turns into a skipped line rather than an error.
-LINE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
-               OverflowError)
-
-
-def raw_lines(source: SourceFile) -> Iterator[bytes | str]:
-    """``SourceFile.lines`` without the decoding: each line's bytes, ``\\n`` included.
-
-    After a read error the rest comes from ``SourceFile.lines`` itself (as text), so
-    the lines kept and the ``UnreadableSource`` raised are exactly its own.
-    """
-    done = 0
-    try:
-        with source.open_binary() as fh:
-            for raw in fh:
-                done += 1
-                yield raw
-        return
-    except _READ_ERRORS:
-        pass
-    for lineno, text in source.lines():
-        if lineno > done:
-            yield text
-
-
-def line_blocks(source: SourceFile) -> Iterator[list[str]]:
-    """The lines of ``source`` (``.gz`` too) in blocks of about ``BLOCK_BYTES``.
-
-    In: a source. Out: lists of lines numbered from 1 without gaps, each exactly
-    as ``SourceFile.lines`` gives it, with a decode per block rather than per line.
-    Raises: ``UnreadableSource`` as ``SourceFile.lines`` does, after the same lines.
-    """
-    done = 0  # lines handed out so far
-    pieces: list[bytes] = []
-    try:
-        with source.open_binary() as fh:
-            while block := fh.read(BLOCK_BYTES):
-                if b"\n" not in block:
-                    pieces.append(block)
-                    continue
-                if pieces:
-                    pieces.append(block)
-                    block = b"".join(pieces)
-                cut = block.rfind(b"\n")
-                pieces = [block[cut + 1:]] if cut + 1 < len(block) else []
-                lines = _decode_lines(block[:cut])
-                done += len(lines)
-                yield lines
-    except _READ_ERRORS:
-        # Re-read line by line from where the blocks stopped, so that the lines
-        # kept and the error raised are those of SourceFile.lines.
-        for lineno, text in source.lines():
-            if lineno > done:
-                yield [text]
-        return
-    if pieces:
-        yield [decode(b"".join(pieces)).rstrip("\r\n")]
-
-
-def _decode_lines(body: bytes) -> list[str]:
-    """Complete lines decoded in one go; line by line when any needs ``decode``'s care."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is None or "\ufeff" in text:  # bad bytes or a BOM: decode() per line decides
-        return [decode(line + b"\n").rstrip("\r\n") for line in body.split(b"\n")]
-    lines = text.split("\n")
-    return [line.rstrip("\r") for line in lines] if "\r" in text else lines
-
-
-def parse_lines(ingestor: LineIngestor, source: SourceFile, ctx: ParseContext,
-                parse_line: Callable[[str], dict[str, Any] | None]) -> Iterator[dict[str, Any]]:
-    """``LineIngestor.parse`` over ``line_blocks``: the same events and skips, faster."""
-    name = ingestor.name
-    for lineno, text in enumerate(chain.from_iterable(line_blocks(source)), 1):
-        if not text or text.isspace():
-            continue
-        try:
-            event = parse_line(text)
-        except LINE_ERRORS as exc:
-            ctx.skip(lineno, f"not a valid {name} line: {type(exc).__name__}: {exc}")
-            continue
-        if event is None:
-            ctx.skip(lineno, f"not a valid {name} line: {text[:80]!r}")
-            continue
-        event["line"] = lineno
-        yield event
-
-
 class IngressNginxIngestor(LineIngestor):
     """ingress-nginx controller output: upstreaminfo access lines plus its own log lines."""
 
@@ -653,5 +560,3 @@ class NginxCombinedIngestor(LineIngestor):
                 return event
         return parse_combined(text)
 
-    def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
-        return parse_lines(self, source, ctx, self.parse_line)
