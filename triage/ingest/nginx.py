@@ -20,10 +20,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
-from itertools import chain
 from typing import Any, Iterable, Iterator
 
-from triage.ingest.base import LINE_ERRORS, Head, LineIngestor, ParseContext, SourceFile, line_blocks, to_int
+from triage.ingest.base import Head, LineIngestor, ParseContext, SourceFile, to_int
 from triage.ingest.timeparse import parse_clf, parse_iso
 from triage.model import Layer
 
@@ -481,49 +480,23 @@ class IngressNginxIngestor(LineIngestor):
     def parse_line(self, text: str) -> dict[str, Any] | None:
         """An access, nginx error-log or klog line -> event; None otherwise.
 
-        Standalone, a klog line gets the current UTC year; ``parse`` replaces it
-        with the year of the neighbouring dated lines.
+        Access lines, by far the most, are tried first: no error-log or klog line
+        can match the access pattern. Standalone, a klog line gets the current UTC
+        year; ``parse`` replaces it with the year of the neighbouring dated lines.
         """
-        if text[4:5] == "/" and text[10:11] == " ":
-            event = parse_error_log(text)
-            if event is not None:
-                return event
-        elif text[:1] in ("I", "W", "E", "F") and text[1:5].isdigit():
-            event = parse_klog(text)
-            if event is not None:
-                return event
         event = parse_upstreaminfo(text)
-        if event is not None and not event["attrs"]:
-            del event["attrs"]
-        return event
+        if event is not None:
+            if not event["attrs"]:
+                del event["attrs"]
+            return event
+        if text[4:5] == "/" and text[10:11] == " ":
+            return parse_error_log(text)
+        if text[:1] in ("I", "W", "E", "F") and text[1:5].isdigit():
+            return parse_klog(text)
+        return None
 
     def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
-        return date_yearless(self._events(source, ctx))
-
-    def _events(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
-        """``parse_lines`` with ``parse_line``'s usual case inlined: a line that
-        ``_UPSTREAMINFO_PLAIN`` matches is neither an error-log nor a klog line (its
-        second field is "-"), so ``parse_line`` would give ``_plain_upstreaminfo``'s event."""
-        match, name = _UPSTREAMINFO_PLAIN.match, self.name
-        for lineno, text in enumerate(chain.from_iterable(line_blocks(source)), 1):
-            m = match(text) if " : " not in text else None
-            try:
-                if m is not None:
-                    event = _plain_upstreaminfo(m)
-                    if not event["attrs"]:
-                        del event["attrs"]
-                elif not text or text.isspace():
-                    continue
-                else:
-                    event = self.parse_line(text)
-            except LINE_ERRORS as exc:
-                ctx.skip(lineno, f"not a valid {name} line: {type(exc).__name__}: {exc}")
-                continue
-            if event is None:
-                ctx.skip(lineno, f"not a valid {name} line: {text[:80]!r}")
-                continue
-            event["line"] = lineno
-            yield event
+        return date_yearless(super().parse(source, ctx))
 
 
 class NginxCombinedIngestor(LineIngestor):
