@@ -13,21 +13,9 @@ from triage.ingest.base import Head, ParseContext, SourceFile, UnreadableSource
 from triage.ingest.junit import JUnitXmlIngestor, _timestamp, fold_attempt
 from triage.ingest.loader import read_source
 from triage.model import TestResult, TestStatus
+from tests.ingest.helpers import find_test, load_tests
 
 JUNIT = JUnitXmlIngestor()
-
-
-def load(path: Path) -> list[TestResult]:
-    result = read_source(path)
-    assert result.info.status == "ok", result.info.reason
-    assert result.info.format == "junit-xml"
-    return result.tests
-
-
-def by_name(tests: list[TestResult], name: str, suite: str | None = None) -> TestResult:
-    found = [t for t in tests if t.name == name and (suite is None or t.suite == suite)]
-    assert len(found) == 1, [(t.suite, t.name) for t in found]
-    return found[0]
 
 
 def write(tmp_path: Path, text: str, name: str = "report.xml") -> Path:
@@ -69,7 +57,7 @@ def test_every_real_junit_file_is_covered(real):
 
 @pytest.mark.parametrize("name", sorted(REAL))
 def test_real_counts(real, name):
-    tests = load(real / "junit" / name)
+    tests = load_tests(real / "junit" / name, "junit-xml", skipped_lines=None)
     total, passed, failed, error, skipped = REAL[name]
     counts = Counter(t.status for t in tests)
     assert len(tests) == total
@@ -87,7 +75,7 @@ def test_real_files_are_detected_as_junit(real, name):
 
 
 def test_surefire_flaky_failure_passed_on_retry(real):
-    (test,) = load(real / "junit" / "surefire-flakyFailure.xml")
+    (test,) = load_tests(real / "junit" / "surefire-flakyFailure.xml", "junit-xml", skipped_lines=None)
     assert test.name == "createWebhook"
     assert test.suite == "io.sodadata.dependson.soda.integrations.msteams.MicrosoftTeamsCrudTest"
     assert test.status is TestStatus.PASSED
@@ -102,8 +90,8 @@ def test_surefire_flaky_failure_passed_on_retry(real):
 
 
 def test_surefire_quarkus_three_flaky_failures_and_a_flaky_error(real):
-    tests = load(real / "junit" / "surefire-3.0.2-quarkus-flakyFailure-flakyError.xml")
-    flaky = by_name(tests, "testFlaky")
+    tests = load_tests(real / "junit" / "surefire-3.0.2-quarkus-flakyFailure-flakyError.xml", "junit-xml", skipped_lines=None)
+    flaky = find_test(tests, "testFlaky")
     assert flaky.attempts == 5
     assert flaky.attempt_statuses == ["failed", "failed", "failed", "error", "passed"]
     assert flaky.passed_on_retry is True
@@ -116,13 +104,13 @@ def test_surefire_quarkus_three_flaky_failures_and_a_flaky_error(real):
     # distinct stack traces only: runs 1 and 4 threw the same one
     assert flaky.stack.count("AssertionFailedError: expected: <1> but was: <0>") == 1
     assert "but was: <3>" in flaky.stack and "but was: <4>" in flaky.stack
-    stable = by_name(tests, "testStable")
+    stable = find_test(tests, "testStable")
     assert (stable.attempts, stable.passed_on_retry, stable.duration_s) == (1, False, 0.001)
 
 
 def test_repeated_testcases_fold_into_one_flaky_result(real):
-    tests = load(real / "junit" / "flaky-retries-repeated-testcases.xml")
-    foo = by_name(tests, "test_foo", "test_foo.TestFoo")
+    tests = load_tests(real / "junit" / "flaky-retries-repeated-testcases.xml", "junit-xml", skipped_lines=None)
+    foo = find_test(tests, "test_foo", "test_foo.TestFoo")
     assert foo.attempts == 3
     assert foo.attempt_statuses == ["failed", "error", "passed"]
     assert foo.status is TestStatus.PASSED and foo.passed_on_retry is True
@@ -130,12 +118,12 @@ def test_repeated_testcases_fold_into_one_flaky_result(real):
     assert foo.duration_s == pytest.approx(1.842 * 3)
     assert (foo.file, foo.line) == ("/home/runner/work/foo/bar/test_foo.py", 42)
     # same name, other classname: a different test, not a retry
-    bar = by_name(tests, "test_foo", "test_bar.TestBar")
+    bar = find_test(tests, "test_foo", "test_bar.TestBar")
     assert (bar.attempts, bar.passed_on_retry, bar.line) == (1, False, 10)
 
 
 def test_testng_retry_folded_skipped_then_failed(real):
-    (test,) = load(real / "junit" / "testng-pulsar-TEST-AddMissingPatchVersionTest.xml")
+    (test,) = load_tests(real / "junit" / "testng-pulsar-TEST-AddMissingPatchVersionTest.xml", "junit-xml", skipped_lines=None)
     assert test.name == "testVersionStrings"
     assert test.suite == "org.apache.pulsar.AddMissingPatchVersionTest"
     assert test.attempts == 2 and test.attempt_statuses == ["skipped", "failed"]
@@ -147,36 +135,36 @@ def test_testng_retry_folded_skipped_then_failed(real):
 
 
 def test_gotestsum_subtests_keep_their_names(real):
-    tests = load(real / "junit" / "gotestsum-junitxml-report.xml")
+    tests = load_tests(real / "junit" / "gotestsum-junitxml-report.xml", "junit-xml", skipped_lines=None)
     names = {t.name for t in tests if t.suite == "gotest.tools/gotestsum/testjson/internal/withfails"}
     assert {"TestNestedWithFailure/a/sub", "TestNestedWithFailure/c", "TestNestedSuccess/d/sub"} <= names
-    sub = by_name(tests, "TestNestedParallelFailures/a")
+    sub = find_test(tests, "TestNestedParallelFailures/a")
     assert sub.status is TestStatus.FAILED and sub.message == "Failed"
     assert "fails_test.go:50: failed sub a" in sub.stack
     # TestMain has an empty classname: the package (testsuite name) is its suite
-    main = by_name(tests, "TestMain")
+    main = find_test(tests, "TestMain")
     assert main.suite == "gotest.tools/gotestsum/testjson/internal/badmain"
     assert main.stack.startswith("sometimes main can exit 2\nFAIL\tgotest.tools")
-    skipped = by_name(tests, "TestTimeout")
+    skipped = find_test(tests, "TestTimeout")
     assert skipped.status is TestStatus.SKIPPED and "skipping slow test" in skipped.message
     assert all(t.started_at is None for t in tests)  # timestamp 0001-01-01 means none
 
 
 def test_jest_junit_classname_describe_path(real):
-    tests = load(real / "junit" / "jest-junit-failures-windows-paths.xml")
-    failing = by_name(tests, "Failing test")
+    tests = load_tests(real / "junit" / "jest-junit-failures-windows-paths.xml", "junit-xml", skipped_lines=None)
+    failing = find_test(tests, "Failing test")
     assert failing.suite == "Test 1 › Test 1.1"
     assert failing.message == "Error: expect(received).toBeTruthy()"
     assert failing.failure_type == "Error"
     assert "main.test.js:10:21" in failing.stack
     assert failing.started_at == 1603834781.0
     # an empty classname falls back to the testsuite name
-    assert by_name(tests, "Timeout test").suite == "__tests__\\second.test.js"
-    assert by_name(tests, "Skipped test").status is TestStatus.SKIPPED
+    assert find_test(tests, "Timeout test").suite == "__tests__\\second.test.js"
+    assert find_test(tests, "Skipped test").status is TestStatus.SKIPPED
 
 
 def test_bazel_suite_level_log_goes_to_the_failed_test(real):
-    (test,) = load(real / "junit" / "bazel-suite-logs.xml")
+    (test,) = load_tests(real / "junit" / "bazel-suite-logs.xml", "junit-xml", skipped_lines=None)
     assert test.status is TestStatus.ERROR
     assert test.message == "exited with error code 1"
     assert "ModuleNotFoundError: No module named 'non_existent_package'" in test.stdout
@@ -184,13 +172,13 @@ def test_bazel_suite_level_log_goes_to_the_failed_test(real):
 
 
 def test_go_junit_report_race_and_panic(real):
-    (race,) = load(real / "junit" / "go-junit-report-race.xml")
+    (race,) = load_tests(real / "junit" / "go-junit-report-race.xml", "junit-xml", skipped_lines=None)
     assert race.suite == "package/race" and race.name == "TestRace"
     assert "WARNING: DATA RACE" in race.stack
     assert race.stdout.endswith("exit status 1")  # suite-level system-out
     assert race.runner == "hostname" and race.started_at == 1640995200.0
     assert race.properties == {}  # go.version is a suite property, not the test's
-    panics = load(real / "junit" / "go-junit-report-panic.xml")
+    panics = load_tests(real / "junit" / "go-junit-report-panic.xml", "junit-xml", skipped_lines=None)
     assert [(t.suite, t.status, t.message) for t in panics] == [
         ("package/panic", TestStatus.ERROR, "Runtime error"),
         ("package/panic2", TestStatus.ERROR, "Runtime error"),
@@ -199,8 +187,8 @@ def test_go_junit_report_race_and_panic(real):
 
 
 def test_playwright_junit_attachments_and_project_hostname(real):
-    tests = load(real / "junit" / "playwright-junit-hudl.xml")
-    failed = by_name(tests, "Grid › Column Sorting › AmFb Column Sets › should display correct "
+    tests = load_tests(real / "junit" / "playwright-junit-hudl.xml", "junit-xml", skipped_lines=None)
+    failed = find_test(tests, "Grid › Column Sorting › AmFb Column Sets › should display correct "
                             "data when sorting by OFF FORM column")
     assert failed.suite == "tests/grid.spec.ts"
     assert failed.runner == "chrome"
@@ -212,13 +200,13 @@ def test_playwright_junit_attachments_and_project_hostname(real):
         ("screenshot", "image/png", f"{folder}/test-failed-1.png"),
         ("trace", "application/zip", f"{folder}/trace.zip"),
     ]
-    skipped = by_name(tests, 'record "Time to Video" when loading directly via URL › using manual timings')
+    skipped = find_test(tests, 'record "Time to Video" when loading directly via URL › using manual timings')
     assert skipped.status is TestStatus.SKIPPED and skipped.properties == {"skip": ""}
-    assert by_name(tests, "authenticate as coachAdmin").runner == "setup"
+    assert find_test(tests, "authenticate as coachAdmin").runner == "setup"
 
 
 def test_playwright_junit_epoch_millis_timestamp(real):
-    (test,) = load(real / "junit" / "playwright-junit-strict-mode.xml")
+    (test,) = load_tests(real / "junit" / "playwright-junit-strict-mode.xml", "junit-xml", skipped_lines=None)
     assert test.started_at == pytest.approx(1679511632.462)
     assert test.runner == "LRS:Chromium"
     assert test.failure_type == "FAILURE"
@@ -226,69 +214,69 @@ def test_playwright_junit_epoch_millis_timestamp(real):
 
 
 def test_pytest_reports(real):
-    horovod = load(real / "junit" / "pytest-horovod-spark-failure-skip.xml")
-    skip = by_name(horovod, "test_get_available_devices")
+    horovod = load_tests(real / "junit" / "pytest-horovod-spark-failure-skip.xml", "junit-xml", skipped_lines=None)
+    skip = find_test(horovod, "test_get_available_devices")
     assert skip.message == "get_available_devices only supported in Spark 3.0 and above"
     assert skip.failure_type == "pytest.skip"
     assert (skip.file, skip.line) == ("test/test_spark.py", 1641)  # as written (pytest: 0-based)
     assert skip.runner == "3f909e363d82"
     assert skip.started_at == pytest.approx(1599236284.966371)
-    failed = by_name(horovod, "test_rsh_events")
+    failed = find_test(horovod, "test_rsh_events")
     assert failed.failure_type == "AssertionError"  # from the "E AssertionError: ..." line
     assert failed.suite == "test.test_spark.SparkTests"
 
-    one_line = load(real / "junit" / "pytest-single-line-failures.xml")
-    fails = by_name(one_line, "test_which_fails")
+    one_line = load_tests(real / "junit" / "pytest-single-line-failures.xml", "junit-xml", skipped_lines=None)
+    fails = find_test(one_line, "test_which_fails")
     assert fails.message == "AssertionError: assert 'test' == 'xyz'\n  - xyz\n  + test"
     assert fails.failure_type == "AssertionError"
-    assert by_name(one_line, "test_with_error").failure_type == "AttributeError"
+    assert find_test(one_line, "test_with_error").failure_type == "AttributeError"
     assert fails.runner == "Mikes-iMac.local" and fails.started_at == pytest.approx(1602528371.226119)
 
-    xunit2 = load(real / "junit" / "pytest-xunit2-xfail-properties.xml")
-    assert by_name(xunit2, "test_with_record_property").properties == {"example_key": "1"}
-    assert by_name(xunit2, "test_with_record_xml_attribute").suite == "custom_classname"
-    xfail = by_name(xunit2, "test_expected_failure")
+    xunit2 = load_tests(real / "junit" / "pytest-xunit2-xfail-properties.xml", "junit-xml", skipped_lines=None)
+    assert find_test(xunit2, "test_with_record_property").properties == {"example_key": "1"}
+    assert find_test(xunit2, "test_with_record_xml_attribute").suite == "custom_classname"
+    xfail = find_test(xunit2, "test_expected_failure")
     assert xfail.status is TestStatus.SKIPPED and xfail.failure_type == "pytest.xfail"
-    assert by_name(xunit2, "test_always_pass").started_at == pytest.approx(1763225509.548396)
-    assert by_name(xunit2, "test_error").failure_type == "Exception"
+    assert find_test(xunit2, "test_always_pass").started_at == pytest.approx(1763225509.548396)
+    assert find_test(xunit2, "test_error").failure_type == "Exception"
 
 
 def test_mocha_reports(real):
-    latex = load(real / "junit" / "mocha-xunit-latex-utensils.xml")
+    latex = load_tests(real / "junit" / "mocha-xunit-latex-utensils.xml", "junit-xml", skipped_lines=None)
     assert {t.started_at for t in latex} == {1670109007.0}  # "Sat, 03 Dec 2022 23:10:07 GMT"
     # Two passing tests share a title: a repeat after a pass is not a retry.
     twins = [t for t in latex if t.name == "parse entry with command"]
     assert [(t.attempts, t.duration_s) for t in twins] == [(1, 0.0), (1, 0.001)]
-    (config,) = load(real / "junit" / "mocha-junit-reporter-root-suite.xml")
+    (config,) = load_tests(real / "junit" / "mocha-junit-reporter-root-suite.xml", "junit-xml", skipped_lines=None)
     assert config.suite == "projectUTCOffset should be a callable with current UTC offset"
     assert config.file == "/path/test/config.js"  # from the testsuite's file attribute
     assert config.started_at == 1635380142.0
 
 
 def test_multiresult_testcase_error_wins(real):
-    tests = load(real / "junit" / "multiresult-skipped-failure-error.xml")
-    errors = by_name(tests, "test that errors")
+    tests = load_tests(real / "junit" / "multiresult-skipped-failure-error.xml", "junit-xml", skipped_lines=None)
+    errors = find_test(tests, "test that errors")
     assert errors.status is TestStatus.ERROR and errors.message == "test teardown failure"
     assert errors.stack == "Assertion failed\nstdout"
-    assert by_name(tests, "test that fails").status is TestStatus.FAILED
-    assert by_name(tests, "test that succeeds").duration_s == 0.456
+    assert find_test(tests, "test that fails").status is TestStatus.FAILED
+    assert find_test(tests, "test that succeeds").duration_s == 0.456
 
 
 def test_surefire_messages_with_non_ascii_and_newlines(real):
-    email = load(real / "junit" / "surefire-TEST-EmailAddressTest.xml")
-    test = by_name(email, "shouldBeStricterThanRfc2821")
+    email = load_tests(real / "junit" / "surefire-TEST-EmailAddressTest.xml", "junit-xml", skipped_lines=None)
+    test = find_test(email, "shouldBeStricterThanRfc2821")
     assert test.status is TestStatus.ERROR
     assert test.message == "Invalid email address 😋 'Abc\\@def@example.com'"
     assert test.failure_type == "action.surefire.report.email.InvalidEmailAddressException"
-    assert by_name(email, "shouldNotContainInternationalizedHostNames").message == \
+    assert find_test(email, "shouldNotContainInternationalizedHostNames").message == \
         "Invalid email address 'user@ñandú.com.ar'"
-    old = load(real / "junit" / "surefire-2.13-windows-properties-failures.xml")
-    first = by_name(old, "defaultTestValueIs_Value")
+    old = load_tests(real / "junit" / "surefire-2.13-windows-properties-failures.xml", "junit-xml", skipped_lines=None)
+    first = find_test(old, "defaultTestValueIs_Value")
     # literal newlines in an attribute are normalised to spaces by XML itself
     assert first.message == 'Expected: "wrong"      got: "value"'
     assert first.properties == {}  # the ~60 JVM properties are the suite's
-    calc = load(real / "junit" / "surefire-TEST-CalcUtilsTest.xml")
-    assert "Caused by: java.lang.IllegalArgumentException" in by_name(calc, "test error handling").stack
+    calc = load_tests(real / "junit" / "surefire-TEST-CalcUtilsTest.xml", "junit-xml", skipped_lines=None)
+    assert "Caused by: java.lang.IllegalArgumentException" in find_test(calc, "test error handling").stack
 
 
 # --------------------------------------------------------------------------- own samples
@@ -303,7 +291,7 @@ def test_surefire_rerun_failure_failed_after_retries(tmp_path):
       <system-out>req 9f1c</system-out></rerunError>
   </testcase>
 </testsuite>""")
-    (test,) = load(path)
+    (test,) = load_tests(path, "junit-xml", skipped_lines=None)
     assert test.status is TestStatus.FAILED and test.passed_on_retry is False
     assert test.attempts == 3 and test.attempt_statuses == ["failed", "failed", "error"]
     assert test.message == "first" and test.stack == "trace 1\ntrace 2\ntrace 3"
@@ -321,7 +309,7 @@ def test_nested_suites_namespace_and_inherited_fields(tmp_path):
     </ns:testsuite>
   </ns:testsuite>
 </ns:testsuites>""")
-    (test,) = load(path)
+    (test,) = load_tests(path, "junit-xml", skipped_lines=None)
     assert (test.suite, test.name) == ("inner", "a")
     assert test.runner == "agent-3"
     assert test.started_at == 1795168800.0
@@ -348,7 +336,7 @@ def test_same_test_on_two_playwright_projects_is_suffixed(tmp_path):
 <testsuite name="cart.spec.ts" hostname="firefox"><testcase name="adds" classname="cart.spec.ts">
 <failure message="boom">x</failure></testcase></testsuite>
 </testsuites>""")
-    tests = load(path)
+    tests = load_tests(path, "junit-xml", skipped_lines=None)
     assert [(t.suite, t.status) for t in tests] == [
         ("cart.spec.ts [chromium]", TestStatus.PASSED), ("cart.spec.ts [firefox]", TestStatus.FAILED)]
     assert all(t.attempts == 1 for t in tests)
@@ -359,7 +347,7 @@ def test_control_characters_from_ansi_output_are_tolerated(tmp_path):
     path.write_bytes(b'<testsuites><testsuite name="s"><testcase name="t" classname="c">'
                      b'<failure>\x1b[31mexpected\x1b[39m 200 &#27;[1m got 401\x07</failure>'
                      b'</testcase></testsuite></testsuites>')
-    (test,) = load(path)
+    (test,) = load_tests(path, "junit-xml", skipped_lines=None)
     assert test.stack == "expected 200  got 401"
     assert test.status is TestStatus.FAILED
 
@@ -368,10 +356,10 @@ def test_gzip_and_utf16_reports(tmp_path):
     xml = '<testsuite name="s"><testcase name="é" classname="c" time="0.1"/></testsuite>'
     gz = tmp_path / "report.xml.gz"
     gz.write_bytes(gzip.compress(xml.encode()))
-    assert [t.name for t in load(gz)] == ["é"]
+    assert [t.name for t in load_tests(gz, "junit-xml", skipped_lines=None)] == ["é"]
     utf16 = tmp_path / "utf16.xml"
     utf16.write_bytes(('<?xml version="1.0" encoding="UTF-16"?>' + xml).encode("utf-16"))
-    assert [t.name for t in load(utf16)] == ["é"]
+    assert [t.name for t in load_tests(utf16, "junit-xml", skipped_lines=None)] == ["é"]
 
 
 def test_billion_laughs_is_refused(tmp_path):

@@ -12,23 +12,10 @@ from hypothesis import strategies as st
 from triage.ingest.base import Head, ParseContext, SourceFile, UnreadableSource
 from triage.ingest.loader import read_source
 from triage.ingest.mochawesome import MochawesomeJsonIngestor
-from triage.model import TestResult, TestStatus
+from triage.model import TestStatus
+from tests.ingest.helpers import find_test, load_tests
 
 MOCHAWESOME = MochawesomeJsonIngestor()
-
-
-def load(path: Path) -> list[TestResult]:
-    result = read_source(path)
-    assert result.info.status == "ok", result.info.reason
-    assert result.info.format == "mochawesome-json"
-    assert result.info.skipped_lines == 0
-    return result.tests
-
-
-def find(tests: list[TestResult], name: str) -> TestResult:
-    found = [t for t in tests if t.name == name]
-    assert len(found) == 1
-    return found[0]
 
 
 def write(tmp_path: Path, doc: object, name: str = "mochawesome.json") -> Path:
@@ -43,7 +30,7 @@ def stats_of(path: Path) -> dict:
 
 def test_real_cypress_report_matches_its_stats(real):
     path = real / "mochawesome-json" / "cypress-mochawesome-7-timeouts.json"
-    tests = load(path)
+    tests = load_tests(path, "mochawesome-json")
     stats = stats_of(path)
     counts = Counter(t.status for t in tests)
     assert len(tests) == stats["tests"] == 29
@@ -51,7 +38,7 @@ def test_real_cypress_report_matches_its_stats(real):
     assert counts[TestStatus.FAILED] == stats["failures"] == 6
     assert counts[TestStatus.SKIPPED] == stats["skipped"] + stats["pending"] == 22
 
-    failed = find(tests, "page - Open retailer page when clicking on the product image")
+    failed = find_test(tests, "page - Open retailer page when clicking on the product image")
     assert failed.suite == "cypress/integration/features/page.feature › Use of page to show information on products"
     assert failed.file == "cypress/integration/features/page.feature"
     assert failed.message == ("AssertionError: Timed out retrying after 10000ms: Expected to find element: "
@@ -60,34 +47,34 @@ def test_real_cypress_report_matches_its_stats(real):
     assert "page.feature:329:12" in failed.stack
     assert failed.duration_s == pytest.approx(10.896)
     assert failed.started_at is None and failed.attempts == 1
-    nav = find(tests, "Verify the direct links to access example.com pages")
+    nav = find_test(tests, "Verify the direct links to access example.com pages")
     assert nav.suite == "cypress/integration/features/nav.feature › Request all page types of example.com"
     assert nav.message == "AssertionError: Target cannot be null or undefined."
-    skipped = find(tests, "Verify the redirect url depending on a product being indexable by search "
+    skipped = find_test(tests, "Verify the redirect url depending on a product being indexable by search "
                           "engines (indexable= true) (example #7)")
     assert skipped.status is TestStatus.SKIPPED and skipped.duration_s == pytest.approx(0.007)
 
 
 def test_real_mocha_report_nested_suites_and_timeout(real):
     path = real / "mochawesome-json" / "mocha-mochawesome-timeout-skip.json"
-    tests = load(path)
+    tests = load_tests(path, "mochawesome-json")
     stats = stats_of(path)
     counts = Counter(t.status for t in tests)
     assert (len(tests), counts[TestStatus.PASSED], counts[TestStatus.FAILED], counts[TestStatus.SKIPPED]) == \
         (stats["tests"], stats["passes"], stats["failures"], stats["pending"]) == (6, 1, 4, 1)
     # the root suite's title is not a describe block (mocha keeps it out of fullTitle)
-    timeout = find(tests, "Timeout test")
+    timeout = find_test(tests, "Timeout test")
     assert timeout.suite == "nofile"
     assert timeout.message.startswith('Error: Timeout of 1ms exceeded. For async tests and hooks, ensure "done()"')
     assert timeout.failure_type == "Error"
     assert timeout.duration_s == pytest.approx(0.003)
-    failing = find(tests, "Failing test")
+    failing = find_test(tests, "Failing test")
     assert failing.suite == "/test/main.test.js › Test 1 › Test 1.1"
     assert failing.message == "AssertionError: Expected values to be strictly equal:\n\nfalse !== true"
     assert failing.stack.startswith("AssertionError [ERR_ASSERTION]: Expected values to be strictly equal")
     assert failing.stack.endswith("main.test.js:11:14)\n    at processImmediate (node:internal/timers:464:21)\n- false\n+ true")  # err.diff kept
-    assert find(tests, "Exception in test").suite == "/test/main.test.js › Test 2"
-    assert find(tests, "Skipped test").status is TestStatus.SKIPPED
+    assert find_test(tests, "Exception in test").suite == "/test/main.test.js › Test 2"
+    assert find_test(tests, "Skipped test").status is TestStatus.SKIPPED
 
 
 def test_real_reports_are_sniffed(real):
@@ -107,7 +94,7 @@ def test_hooks_context_and_ansi(tmp_path):
                  "context": '["screenshots/cart -- adds (failed).png", {"title": "request id", "value": "9f1c"}]'},
                 {"title": "adds", "state": "passed", "duration": 5, "timedOut": False, "err": {}},
             ]}]}]}
-    hook, adds = load(write(tmp_path, doc))
+    hook, adds = load_tests(write(tmp_path, doc), "mochawesome-json")
     assert hook.status is TestStatus.ERROR and hook.suite == "cypress/e2e/cart.cy.ts › cart"
     assert hook.message == "CypressError: cy.request() failed" and hook.failure_type == "CypressError"
     assert [(a.name, a.path, a.body) for a in hook.attachments] == [
@@ -124,7 +111,7 @@ def test_mochawesome_3_shape_with_top_level_suites(tmp_path):
                  "err": {"message": "timeout"}}]}]}}
     path = write(tmp_path, doc)
     assert MOCHAWESOME.sniff(Head.of(SourceFile(path, "m.json"))) == 1.0
-    (test,) = load(path)
+    (test,) = load_tests(path, "mochawesome-json")
     assert (test.suite, test.status, test.failure_type) == ("/t/api.js › api", TestStatus.FAILED, "timeout")
 
 

@@ -14,23 +14,10 @@ from hypothesis import strategies as st
 from triage.ingest.base import HEAD_BYTES, Head, ParseContext, SourceFile, UnreadableSource
 from triage.ingest.loader import read_source
 from triage.ingest.playwright import PlaywrightJsonIngestor, strip_ansi
-from triage.model import TestResult, TestStatus
+from triage.model import TestStatus
+from tests.ingest.helpers import find_test, load_tests
 
 PLAYWRIGHT = PlaywrightJsonIngestor()
-
-
-def load(path: Path) -> list[TestResult]:
-    result = read_source(path)
-    assert result.info.status == "ok", result.info.reason
-    assert result.info.format == "playwright-json"
-    assert result.info.skipped_lines == 0
-    return result.tests
-
-
-def find(tests: list[TestResult], suite: str, name: str) -> TestResult:
-    found = [t for t in tests if t.suite == suite and t.name == name]
-    assert len(found) == 1, [(t.suite, t.name) for t in tests]
-    return found[0]
 
 
 def report(specs: list[dict], projects=("chromium",), errors=None) -> dict:
@@ -62,12 +49,12 @@ def write(tmp_path: Path, doc: dict, name: str = "report.json") -> Path:
 # --------------------------------------------------------------------------- real samples
 
 def test_real_1_37_retries_and_flaky(real):
-    tests = load(real / "playwright-json" / "playwright-1.37-report-retries-flaky.json")
+    tests = load_tests(real / "playwright-json" / "playwright-1.37-report-retries-flaky.json", "playwright-json")
     assert len(tests) == 14
     assert Counter(t.status for t in tests) == {
         TestStatus.PASSED: 11, TestStatus.FAILED: 2, TestStatus.SKIPPED: 1}
 
-    adds = find(tests, "add.spec.ts › add [chromium]", "adds")
+    adds = find_test(tests, "adds", "add.spec.ts › add [chromium]")
     assert adds.status is TestStatus.FAILED and adds.passed_on_retry is False
     assert adds.attempts == 5 and adds.attempt_statuses == ["failed"] * 5
     assert adds.message == "expect(received).toBe(expected) // Object.is equality\n\nExpected: 4\nReceived: 3"
@@ -79,27 +66,27 @@ def test_real_1_37_retries_and_flaky(real):
     assert (adds.file, adds.line) == ("add.spec.ts", 9)
     assert adds.properties == {"project": "chromium"}
 
-    flaky = find(tests, "multiply.spec.ts › multiply [chromium]", "multiplies")
+    flaky = find_test(tests, "multiplies", "multiply.spec.ts › multiply [chromium]")
     assert flaky.status is TestStatus.PASSED and flaky.passed_on_retry is True
     assert flaky.attempts == 3 and flaky.attempt_statuses == ["failed", "failed", "passed"]
     assert flaky.message.endswith("Expected: 7\nReceived: 6")
     assert flaky.started_at == pytest.approx(1694176264.670)
 
-    skipped = find(tests, "multiply.spec.ts › multiply [chromium]", "skips")
+    skipped = find_test(tests, "skips", "multiply.spec.ts › multiply [chromium]")
     assert skipped.status is TestStatus.SKIPPED and skipped.properties == {"project": "chromium", "skip": ""}
-    assert find(tests, "add.spec.ts › add [firefox]", "adds").status is TestStatus.FAILED
+    assert find_test(tests, "adds", "add.spec.ts › add [firefox]").status is TestStatus.FAILED
 
 
 def test_real_1_38_nested_describes(real):
-    tests = load(real / "playwright-json" / "playwright-1.38-report-nested-suites.json")
+    tests = load_tests(real / "playwright-json" / "playwright-1.38-report-nested-suites.json", "playwright-json")
     assert len(tests) == 45
     assert {t.status for t in tests} == {TestStatus.PASSED}
     assert {t.properties["project"] for t in tests} == {"chromium", "firefox", "webkit"}
-    deep = find(tests, "nested.spec.ts › b › b-a › b-a-b [webkit]", "b-a-b-2")
+    deep = find_test(tests, "b-a-b-2", "nested.spec.ts › b › b-a › b-a-b [webkit]")
     assert (deep.file, deep.line, deep.attempts) == ("nested.spec.ts", 27, 1)
     assert deep.started_at == pytest.approx(1713531375.551)
     assert deep.duration_s == pytest.approx(0.004)
-    top = find(tests, "nested.spec.ts [chromium]", "1")  # a test outside any describe
+    top = find_test(tests, "1", "nested.spec.ts [chromium]")  # a test outside any describe
     assert top.line == 2
 
 
@@ -119,7 +106,7 @@ def test_large_report_is_sniffed_from_its_first_keys(real, tmp_path):
     head = Head.of(SourceFile(path, "big.json"))
     assert head.document is None
     assert PLAYWRIGHT.sniff(head) == 0.95
-    assert len(load(path)) == 135
+    assert len(load_tests(path, "playwright-json")) == 135
 
 
 # --------------------------------------------------------------------------- own samples
@@ -134,7 +121,7 @@ def test_single_project_has_no_suffix_and_output_attachments(tmp_path):
                                 {"name": "network", "contentType": "text/plain", "body": text}]),
                run("passed", 1, start="2026-11-20T10:00:05.000Z")]
     path = write(tmp_path, report([spec("checkout loads", "flaky", results)]))
-    (test,) = load(path)
+    (test,) = load_tests(path, "playwright-json")
     assert test.suite == "cart.spec.ts › cart"
     assert (test.status, test.passed_on_retry, test.attempts) == (TestStatus.PASSED, True, 2)
     assert test.message == "TimeoutError: waiting" and test.failure_type == "TimeoutError"
@@ -155,7 +142,7 @@ def test_timed_out_interrupted_and_expected_failures(tmp_path):
         spec("known bug", "expected", [run("failed")], expected="failed"),
         spec("fixed bug", "unexpected", [run("passed")], expected="failed"),
     ]
-    tests = load(write(tmp_path, report(specs)))
+    tests = load_tests(write(tmp_path, report(specs)), "playwright-json")
     slow, cut, known, fixed = tests
     assert (slow.status, slow.failure_type, slow.message) == (
         TestStatus.FAILED, "timedOut", "Test timeout of 30000ms exceeded.")
@@ -169,7 +156,7 @@ def test_results_are_ordered_by_retry_and_projects_suffixed(tmp_path):
     doc = report([spec("a", "flaky", results, project="webkit"),
                   spec("a", "expected", [run("passed")], project="chromium")],
                  projects=("chromium", "webkit"))
-    webkit, chromium = load(write(tmp_path, doc))
+    webkit, chromium = load_tests(write(tmp_path, doc), "playwright-json")
     assert webkit.suite == "cart.spec.ts › cart [webkit]"
     assert webkit.attempt_statuses == ["failed", "passed"] and webkit.passed_on_retry
     assert chromium.suite == "cart.spec.ts › cart [chromium]"
@@ -180,7 +167,7 @@ def test_global_errors_become_error_results(tmp_path):
                "stack": "Error: globalSetup failed: ECONNREFUSED 10.0.0.5:5432\n    at setup.ts:4:9",
                "location": {"file": "/e2e/setup.ts", "line": 4, "column": 9}},
               {"message": "Error: No tests found"}]
-    tests = load(write(tmp_path, report([], errors=errors)))
+    tests = load_tests(write(tmp_path, report([], errors=errors)), "playwright-json")
     assert [(t.name, t.suite, t.status) for t in tests] == [
         ("global error", "/e2e/setup.ts", TestStatus.ERROR),
         ("global error #2", "playwright", TestStatus.ERROR)]

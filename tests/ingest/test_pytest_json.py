@@ -13,23 +13,10 @@ from triage.ingest.base import Head, ParseContext, SourceFile, UnreadableSource
 from triage.ingest.loader import read_source
 from triage.ingest.pytest_json import PytestJsonReportIngestor, split_nodeid
 from triage.model import TestResult, TestStatus
+from tests.ingest.helpers import find_test, load_tests
 
 PYTEST_JSON = PytestJsonReportIngestor()
 SESSION_START = 1548185151.2609472 - 0.04589128494262695
-
-
-def load(path: Path) -> list[TestResult]:
-    result = read_source(path)
-    assert result.info.status == "ok", result.info.reason
-    assert result.info.format == "pytest-json-report"
-    assert result.info.skipped_lines == 0
-    return result.tests
-
-
-def find(tests: list[TestResult], name: str) -> TestResult:
-    found = [t for t in tests if t.name == name]
-    assert len(found) == 1
-    return found[0]
 
 
 def write(tmp_path: Path, doc: object) -> Path:
@@ -49,7 +36,7 @@ def report(tests: list[dict], created: float = 1795168810.0, duration: float = 1
 
 @pytest.fixture(scope="module")
 def sample(real) -> list[TestResult]:
-    return load(real / "pytest-json-report" / "pytest-json-report-sample.json")
+    return load_tests(real / "pytest-json-report" / "pytest-json-report-sample.json", "pytest-json-report")
 
 
 def test_real_sample_matches_its_summary(sample):
@@ -62,7 +49,7 @@ def test_real_sample_matches_its_summary(sample):
 
 
 def test_real_failed_test_fields(sample):
-    test = find(sample, "test_fail_with_fixture")
+    test = find_test(sample, "test_fail_with_fixture")
     assert test.status is TestStatus.FAILED
     assert test.message == "assert False" and test.failure_type == "AssertionError"
     assert test.stack.endswith("test_create_report.py:32: AssertionError")
@@ -71,24 +58,24 @@ def test_real_failed_test_fields(sample):
     assert (test.file, test.line) == ("test_create_report.py", 29)  # lineno 28 is 0-based
     assert test.duration_s == pytest.approx(0.0001995563507080078 + 0.00015997886657714844
                                             + 0.00015306472778320312)
-    nested = find(sample, "test_fail_nested")
+    nested = find_test(sample, "test_fail_nested")
     assert nested.message == "TypeError: unsupported operand type(s) for -: 'int' and 'NoneType'"
     assert nested.failure_type == "TypeError" and nested.stdout == "foo\n0\nbar"
 
 
 def test_real_setup_teardown_errors_skip_and_xfail(sample):
-    setup = find(sample, "test_fail_during_setup")
+    setup = find_test(sample, "test_fail_during_setup")
     assert setup.status is TestStatus.ERROR and setup.message == "assert False"
     assert "fail_setup_fixture" in setup.stack
-    teardown = find(sample, "test_fail_during_teardown")
+    teardown = find_test(sample, "test_fail_during_teardown")
     assert teardown.status is TestStatus.ERROR and teardown.stack.startswith("def fn():")
-    skip = find(sample, "test_skip")
+    skip = find_test(sample, "test_skip")
     assert skip.status is TestStatus.SKIPPED and skip.message == "Skipped: testing skip"
-    xfail = find(sample, "test_xfail")
+    xfail = find_test(sample, "test_xfail")
     assert xfail.status is TestStatus.SKIPPED and xfail.properties == {"outcome": "xfailed"}
-    xpass = find(sample, "test_xfail_but_passing")
+    xpass = find_test(sample, "test_xfail_but_passing")
     assert xpass.status is TestStatus.PASSED and xpass.properties == {"outcome": "xpassed"}
-    assert find(sample, "test_parametrized[2]").message == "assert 2 == 1"
+    assert find_test(sample, "test_parametrized[2]").message == "assert 2 == 1"
 
 
 def test_real_start_times_are_estimated_from_the_session(sample):
@@ -116,7 +103,7 @@ def test_rerun_outcome_and_repeated_nodeid_are_retries(tmp_path):
                        longrepr="E   requests.exceptions.ConnectionError: refused")},
         {"nodeid": "tests/test_api.py::test_get", "outcome": "passed", "call": stage()},
     ])
-    rerun, flaky = load(write(tmp_path, doc))
+    rerun, flaky = load_tests(write(tmp_path, doc), "pytest-json-report")
     assert (rerun.suite, rerun.name, rerun.file) == ("tests/e2e/test_cart.py::TestCart", "test_add[eu::1]",
                                                      "tests/e2e/test_cart.py")
     assert rerun.status is TestStatus.PASSED and rerun.passed_on_retry
@@ -133,7 +120,7 @@ def test_collection_errors_logs_and_properties(tmp_path):
                  collectors=[{"nodeid": "test_b.py", "outcome": "failed",
                               "longrepr": "ImportError while importing test module\nE   ModuleNotFoundError: "
                                           "No module named 'stripe'", "result": []}])
-    broken, ok = load(write(tmp_path, doc))
+    broken, ok = load_tests(write(tmp_path, doc), "pytest-json-report")
     assert (broken.name, broken.suite, broken.status) == ("collection error", "test_b.py", TestStatus.ERROR)
     assert broken.message == "ModuleNotFoundError: No module named 'stripe'"
     assert broken.failure_type == "ModuleNotFoundError" and broken.file == "test_b.py"
@@ -143,14 +130,14 @@ def test_collection_errors_logs_and_properties(tmp_path):
 
 def test_parallel_runs_all_start_at_the_session_start(tmp_path):
     tests = [{"nodeid": f"t.py::test_{i}", "outcome": "passed", "call": stage(duration=4.0)} for i in range(4)]
-    results = load(write(tmp_path, report(tests, created=1000.0, duration=5.0)))  # 16 s of tests in 5 s
+    results = load_tests(write(tmp_path, report(tests, created=1000.0, duration=5.0)), "pytest-json-report")  # 16 s of tests in 5 s
     assert {t.started_at for t in results} == {995.0}
-    results = load(write(tmp_path, report(tests[:1], created=1000.0, duration=5.0)))
+    results = load_tests(write(tmp_path, report(tests[:1], created=1000.0, duration=5.0)), "pytest-json-report")
     assert results[0].started_at == 995.0
 
 
 def test_summary_only_report_has_no_tests(tmp_path):
-    assert load(write(tmp_path, {"created": 1.0, "duration": 0.1, "root": "/", "summary": {"total": 3}})) == []
+    assert load_tests(write(tmp_path, {"created": 1.0, "duration": 0.1, "root": "/", "summary": {"total": 3}}), "pytest-json-report") == []
 
 
 def test_bad_entries_are_skipped_and_foreign_json_refused(tmp_path):
