@@ -54,13 +54,13 @@ def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
     correlation = correlation or correlate(build)
     warnings = list(build.warnings)
     failures = [classify_failure(item, rules, warnings=warnings) for item in correlation.failures]
-    for info in build.sources:
-        offset = correlation.offsets.get(info.path)
+    for source in build.sources:
+        offset = correlation.offsets.get(source.path)
         if offset is not None:
-            info.clock_offset_s = offset.offset_s
-            info.clock_offset_confidence = offset.confidence
+            source.clock_offset_s = offset.offset_s
+            source.clock_offset_confidence = offset.confidence
             if offset.offset_s:
-                warnings.append(f"{info.path}: clock is {offset.offset_s:+.3f} s off "
+                warnings.append(f"{source.path}: clock is {offset.offset_s:+.3f} s off "
                                 f"(median over {offset.shared_ids} shared request ids, "
                                 f"confidence {offset.confidence:.2f}); corrected")
     meta = build.metadata

@@ -51,9 +51,10 @@ def _kept(headers: dict[str, dict[str, Any]]) -> dict[str, Any]:
     kept: dict[str, Any] = {}
     for side in ("request", "downstream", "origin"):
         for name, value in headers[side].items():
-            if name in KEPT_HEADERS or "cache" in name:
-                kept.setdefault(f"{side}_{name}", value)
-    cache = headers["downstream"].get("x-cache-status") or headers["downstream"].get("x-cache")
+            text = as_text(value)
+            if text is not None and (name in KEPT_HEADERS or "cache" in name):
+                kept.setdefault(f"{side}_{name}", text)
+    cache = as_text(headers["downstream"].get("x-cache-status") or headers["downstream"].get("x-cache"))
     if cache:
         kept["cache_status"] = cache
     return kept
