@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from triage.correlate.clock import ClockOffset, apply_offsets, estimate_offsets
-from triage.correlate.groups import assign_keys
+from triage.correlate.groups import group_requests
 from triage.correlate.links import (
     LinkIndex, concurrency_of, infer_runner_ip, link_by_ids, link_by_tags, link_by_window,
     test_window,
@@ -46,12 +46,13 @@ class Correlation:
 
 def correlate(build: LoadedBuild) -> Correlation:
     """Clock-align the build's events and link each failed test to its requests."""
-    events = build.events.copy()
-    events["key"] = assign_keys(events)
+    events = build.events.copy(deep=False)
+    groups = group_requests(events)
+    events["key"] = groups.keys
     layer_of = {s.path: s.layer or "" for s in build.sources}
     offsets = estimate_offsets(events, layer_of)
     events = apply_offsets(events, offsets)
-    index = LinkIndex.build(events)
+    index = LinkIndex.build(events, groups)
     failed = [t for t in build.tests if t.failed]
 
     strong: dict[int, list[Link]] = {}
@@ -84,8 +85,9 @@ def build_timeline(events: pd.DataFrame, test: TestResult, links: list[Link]) ->
     id-less warnings/errors (e.g. a TLS handshake failure), oldest first."""
     by_key = {link.request_key: link for link in links}
     linked = events.loc[events["key"].isin(by_key.keys())].copy()
-    linked["link_method"] = linked["key"].map(lambda k: by_key[k].method)
-    linked["link_confidence"] = linked["key"].map(lambda k: by_key[k].confidence)
+    linked["key"] = linked["key"].astype("object")
+    linked["link_method"] = linked["key"].map({k: link.method for k, link in by_key.items()})
+    linked["link_confidence"] = linked["key"].map({k: link.confidence for k, link in by_key.items()})
     parts = [test_events(test), linked]
     window = test_window(test)
     if window is not None:

@@ -28,12 +28,23 @@ class ClockOffset:
 
 
 def first_seen(events: pd.DataFrame) -> pd.DataFrame:
-    """Earliest timestamp per (source, join key), the key being request id or trace id."""
-    keyed = events.loc[events["key"].notna() & events["ts"].notna(), ["source", "key", "ts"]]
-    if keyed.empty:
-        return pd.DataFrame(columns=["source", "key", "ts"])
-    grouped = keyed.groupby(["source", "key"], observed=True, sort=False)["ts"].min()
-    return grouped.reset_index()
+    """Earliest time ``t`` (epoch seconds) per (source, join key), the key being
+    the integer code of the request group (codes hash far faster than id strings)."""
+    key = events["key"]
+    codes = key.cat.codes.to_numpy() if isinstance(key.dtype, pd.CategoricalDtype) else pd.factorize(key)[0]
+    seconds = epoch_seconds(events["ts"])
+    keep = (codes >= 0) & ~np.isnan(seconds)
+    keyed = pd.DataFrame({"source": events["source"].to_numpy()[keep], "key": codes[keep],
+                          "t": seconds[keep]})
+    return keyed.groupby(["source", "key"], observed=True, sort=False)["t"].min().reset_index()
+
+
+def epoch_seconds(ts: pd.Series) -> np.ndarray:
+    """Float seconds since the epoch (NaN for NaT) of a UTC datetime column."""
+    naive = ts.dt.tz_convert(None) if ts.dt.tz is not None else ts
+    values = naive.to_numpy()
+    seconds = (values - np.datetime64(0, "s")) / np.timedelta64(1, "s")
+    return np.where(np.isnat(values), np.nan, seconds)
 
 
 def estimate_offsets(events: pd.DataFrame, layer_of: dict[str, str]) -> dict[str, ClockOffset]:
@@ -43,7 +54,6 @@ def estimate_offsets(events: pd.DataFrame, layer_of: dict[str, str]) -> dict[str
     offsets = {s: ClockOffset(s, 0.0, 0.0, 0, None, 0.0) for s in sources}
     if seen.empty:
         return offsets
-    seen["t"] = seen["ts"].astype("int64") / 1e9
     per_source = {str(source): frame.set_index("key")["t"]
                   for source, frame in seen.groupby("source", observed=True)}
     reference = _pick_reference(per_source, layer_of)
@@ -95,7 +105,7 @@ def apply_offsets(events: pd.DataFrame, offsets: dict[str, ClockOffset]) -> pd.D
     shifts = {s: o.offset_s for s, o in offsets.items() if o.offset_s}
     if not shifts:
         return events
-    events = events.copy()
+    events = events.copy(deep=False)
     seconds = events["source"].astype("object").map(shifts).fillna(0.0).astype(float)
     events["ts"] = events["ts"] - pd.to_timedelta(seconds, unit="s")
     return events

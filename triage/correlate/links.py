@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from triage.correlate.groups import Groups
 from triage.ingest.ids import ids_in_text
 from triage.model import Link, TestResult
 
@@ -41,7 +42,7 @@ class LinkIndex:
     among the distinct agents, and only the matching ones are looked up.
     """
 
-    id_to_key: dict[str, str]
+    groups: Groups
     agents: pd.Series                    # User-Agent of keyed events (index aligned with keys)
     keys: pd.Series                      # join key of the same events
     distinct_agents: dict[str, list[str]]  # lower-cased agent -> spellings as logged
@@ -49,12 +50,8 @@ class LinkIndex:
     client_rows: pd.DataFrame            # key, ts, client_ip (rows with a client IP and a key)
 
     @classmethod
-    def build(cls, events: pd.DataFrame) -> "LinkIndex":
+    def build(cls, events: pd.DataFrame, groups: Groups) -> "LinkIndex":
         keyed = events.loc[events["key"].notna()]
-        id_to_key: dict[str, str] = {}
-        for column in ("request_id", "trace_id"):
-            pairs = keyed.loc[keyed[column].notna(), [column, "key"]].drop_duplicates(column)
-            id_to_key.update(zip(pairs[column].tolist(), pairs["key"].tolist()))
         with_agent = keyed.loc[keyed["user_agent"].notna(), ["user_agent", "key"]]
         distinct: dict[str, list[str]] = {}
         for agent in pd.unique(with_agent["user_agent"]):
@@ -68,7 +65,7 @@ class LinkIndex:
                 keys_by_tag.setdefault(tag.lower(), set()).add(key)
         client_rows = keyed.loc[keyed["client_ip"].notna() & keyed["ts"].notna(),
                                 ["key", "ts", "client_ip"]]
-        return cls(id_to_key, with_agent["user_agent"], with_agent["key"], distinct, keys_by_tag,
+        return cls(groups, with_agent["user_agent"], with_agent["key"], distinct, keys_by_tag,
                    client_rows)
 
 
@@ -88,7 +85,7 @@ def _tag_of(attrs: object) -> str | None:
 def link_by_ids(test: TestResult, index: LinkIndex) -> list[Link]:
     links: dict[str, Link] = {}
     for found in sorted(ids_in_text(test.text())):
-        key = index.id_to_key.get(found)
+        key = index.groups.key_of(found)
         if key and key not in links:
             links[key] = Link(key, "id-in-output", ID_CONFIDENCE, f"id {found} printed by the test")
     return list(links.values())

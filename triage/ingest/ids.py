@@ -21,6 +21,9 @@ _TRACEPARENT = re.compile(
     r"^\s*([0-9a-fA-F]{2})-([0-9a-fA-F]{32})-([0-9a-fA-F]{16})-([0-9a-fA-F]{2})\s*$")
 _XRAY_ROOT = re.compile(r"Root=1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24})")
 _EMPTY = {"", "-", "null", "none", "nil", "unknown", "unknownid", "00000000000000000000000000000000"}
+# Already canonical (most ids as written): returned without the general steps.
+_CANONICAL_REQUEST_ID = re.compile(r"[0-9a-f]{16}(?:[0-9a-f]{16})?")
+_CANONICAL_TRACE_ID = re.compile(r"[0-9a-f]{32}")
 
 # Ids as they appear inside free text (test output, log messages).
 ID_IN_TEXT = re.compile(
@@ -36,6 +39,8 @@ def normalize_request_id(raw: str | None) -> str | None:
     """Canonical form of a request id, or None for empty placeholders."""
     if raw is None:
         return None
+    if type(raw) is str and _CANONICAL_REQUEST_ID.fullmatch(raw) and raw.strip("0"):
+        return raw
     value = str(raw).strip().strip('"')
     if value.lower() in _EMPTY:
         return None
@@ -56,6 +61,8 @@ def normalize_trace_id(raw: str | None) -> str | None:
     """Canonical 32-hex trace id from a bare id, a traceparent or an X-Ray header."""
     if raw is None:
         return None
+    if type(raw) is str and _CANONICAL_TRACE_ID.fullmatch(raw) and raw.strip("0"):
+        return raw
     value = str(raw).strip().strip('"')
     if value.lower() in _EMPTY:
         return None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from triage.errors import NoTestReportError
@@ -206,9 +207,23 @@ def typed_chunk(events: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _map_unique(series: pd.Series, func) -> pd.Series:
-    values = series.dropna().unique()
-    mapping = {value: func(str(value)) for value in values}
-    return series.map(mapping).astype("object").where(series.notna(), None)
+    """``func`` applied once per distinct non-null value, as an object column.
+
+    Most values come out unchanged (ids already canonical), so only the ones
+    that change are written back, instead of mapping every row through a dict."""
+    values = series.to_numpy(dtype=object, na_value=None, copy=True)
+    present = pd.notna(values)
+    distinct = pd.unique(values[present])
+    changed = {}
+    for value in distinct.tolist():
+        new = func(value if type(value) is str else str(value))
+        if new != value:
+            changed[value] = new
+    if changed:
+        rows = np.flatnonzero(present)
+        rows = rows[pd.Series(values[rows]).isin(changed.keys()).to_numpy()]
+        values[rows] = [changed[value] for value in values[rows].tolist()]
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def _normalize_level(value: str) -> str:
