@@ -40,6 +40,9 @@ class SourceFile:
 
     path: Path
     display: str  # path relative to the build folder, as reports show it
+    # A piece of an uncompressed file, [start, end) in bytes, cut after a newline
+    # (large files are read in pieces by several processes); None: the whole file.
+    byte_range: tuple[int, int] | None = None
 
     @property
     def compressed(self) -> bool:
@@ -47,6 +50,8 @@ class SourceFile:
             return fh.read(2) == GZIP_MAGIC
 
     def open_binary(self) -> io.BufferedIOBase:
+        if self.byte_range is not None:
+            return io.BufferedReader(_ByteRange(self.path, *self.byte_range), buffer_size=1 << 20)
         if self.compressed:
             return gzip.open(self.path, "rb")  # type: ignore[return-value]
         return open(self.path, "rb")
@@ -72,6 +77,30 @@ class SourceFile:
             except (EOFError, OSError, zlib.error) as exc:
                 raise UnreadableSource(
                     "truncated", f"compressed stream ends early after line {lineno}: {exc}") from exc
+
+
+class _ByteRange(io.RawIOBase):
+    """Reads ``[start, end)`` of a file as if it were the whole file."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        super().__init__()
+        self._file = open(path, "rb", buffering=0)
+        self._file.seek(start)
+        self._left = max(0, end - start)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        count = self._file.readinto(memoryview(buffer)[: self._left]) or 0
+        self._left -= count
+        return count
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def decode(raw: bytes) -> str:
@@ -230,6 +259,11 @@ class Ingestor:
         """Events (dicts keyed by ``EVENT_COLUMNS``), or TestResults for test reports."""
         raise NotImplementedError
 
+    def splittable(self, head: Head) -> bool:
+        """Whether a file whose start is ``head`` can be parsed in pieces cut at
+        newlines, each as if it were a file of its own (no state across lines)."""
+        return False
+
 
 class LineIngestor(Ingestor):
     """A format with one event per line. Subclasses implement ``parse_line``."""
@@ -237,6 +271,9 @@ class LineIngestor(Ingestor):
     def parse_line(self, text: str) -> dict[str, Any] | None:
         """One event from one line, or None when the line is not this format."""
         raise NotImplementedError
+
+    def splittable(self, head: Head) -> bool:
+        return True
 
     def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
         parse_line = self.parse_line

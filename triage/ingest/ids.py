@@ -14,7 +14,6 @@ written, minus surrounding whitespace.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 _HEX_OR_DASH = re.compile(r"^[0-9a-fA-F-]+$")
 _TRACEPARENT = re.compile(
@@ -34,7 +33,6 @@ ID_IN_TEXT = re.compile(
 )
 
 
-@lru_cache(maxsize=262144)
 def normalize_request_id(raw: str | None) -> str | None:
     """Canonical form of a request id, or None for empty placeholders."""
     if raw is None:
@@ -56,7 +54,6 @@ def normalize_request_id(raw: str | None) -> str | None:
     return value
 
 
-@lru_cache(maxsize=262144)
 def normalize_trace_id(raw: str | None) -> str | None:
     """Canonical 32-hex trace id from a bare id, a traceparent or an X-Ray header."""
     if raw is None:

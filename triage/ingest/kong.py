@@ -388,12 +388,12 @@ class KongJsonIngestor(JsonLineIngestor):
 
     def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
         """Line by line when an early line is a whole object, else as one document."""
-        start = decode(source.read_bytes(HEAD_BYTES)).lstrip()
-        lines = [line.strip() for line in start.split("\n")[:-1] if line.strip()][:5]
-        # One whole object on any early line means JSON lines (the first may be broken).
-        if "\n" not in start or any(_loads_object(line) for line in lines):
+        if _json_lines(decode(source.read_bytes(HEAD_BYTES))):
             return self._parse_lines(source, ctx)
         return self._parse_document(source, ctx)
+
+    def splittable(self, head: Head) -> bool:
+        return _json_lines(head.text)
 
     def _parse_lines(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
         """``JsonLineIngestor.parse``, faster: orjson reads a line's raw bytes, and only
@@ -443,6 +443,14 @@ def _loads_object(text: str) -> bool:
         return isinstance(orjson.loads(text), dict)
     except orjson.JSONDecodeError:
         return False
+
+
+def _json_lines(start: str) -> bool:
+    """Whether a file beginning with ``start`` holds one object per line: one whole
+    object on any early line says so (the first may be broken)."""
+    start = start.lstrip()
+    lines = [line.strip() for line in start.split("\n")[:-1] if line.strip()][:5]
+    return "\n" not in start or any(_loads_object(line) for line in lines)
 
 
 def _documents(text: str, ctx: ParseContext) -> Iterator[tuple[int, Any]]:

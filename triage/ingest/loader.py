@@ -5,9 +5,7 @@
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,8 +41,6 @@ ATTACHMENT_SUFFIXES = {".png", ".jpg", ".jpeg", ".webm", ".mp4", ".zip", ".trace
 
 
 CHUNK_EVENTS = 50_000
-# Builds whose event logs total more than this are read by several processes.
-PARALLEL_BYTES = 32 * 1024 * 1024
 
 
 @dataclass
@@ -79,13 +75,14 @@ def layer_from_path(display: str) -> Layer | None:
 
 
 def read_source(path: Path, display: str | None = None, *,
-                ingestor: Ingestor | None = None, as_frame: bool = False) -> SourceResult:
+                ingestor: Ingestor | None = None, as_frame: bool = False,
+                byte_range: tuple[int, int] | None = None) -> SourceResult:
     """Detect and parse one file. Never raises for bad content: see ``info.status``.
 
     Events come as dicts in ``events``, or with ``as_frame`` as a typed DataFrame
     in ``frame``, built in chunks so a large file never holds all its dicts at once.
     """
-    source = SourceFile(path=Path(path), display=display or str(path))
+    source = SourceFile(path=Path(path), display=display or str(path), byte_range=byte_range)
     info = SourceInfo(path=source.display, format=None)
     try:
         if ingestor is None:
@@ -245,8 +242,8 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
                workers: int | None = None) -> LoadedBuild:
     """Read every file of a build folder. Raises ``NoTestReportError`` if no report.
 
-    Large builds are read by ``workers`` processes (default: one per core), one
-    file each at a time, largest first.
+    Large builds are read by ``workers`` processes (default: one per core), large
+    files in pieces (``triage.ingest.parallel``).
     """
     jobs: list[tuple[Path, str]] = []
     results: dict[str, SourceResult] = {}
@@ -258,7 +255,9 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
             results[display] = SourceResult(info)
         else:
             jobs.append((path, display))
-    for result in _read_all(jobs, workers):
+    from triage.ingest.parallel import read_all  # it reads each file with read_source
+
+    for result in read_all(jobs, workers):
         results[result.info.path] = result
     ordered = [results[key] for key in sorted(results)]
     metadata: dict[str, Any] = {}
@@ -284,59 +283,6 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
         events=finish_frame(events), sources=[r.info for r in ordered],
         manifests=manifests, warnings=warnings,
     )
-
-
-def _read_one(job: tuple[Path, str]) -> SourceResult:
-    return read_source(job[0], job[1], as_frame=True)
-
-
-def _read_all(jobs: list[tuple[Path, str]], workers: int | None) -> list[SourceResult]:
-    """Read files; large builds are shared between this process and ``workers - 1``
-    others, balanced by estimated line count. Results travel between processes
-    pickled, so this process keeps a fair share for itself instead of only
-    waiting, and workers send repeated text as categories."""
-    sizes = {job: job[0].stat().st_size for job in jobs}
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers <= 1 or sum(sizes.values()) < PARALLEL_BYTES or len(jobs) < 2:
-        return [_read_one(job) for job in jobs]
-    costs = {job: _estimated_lines(job[0], sizes[job]) for job in jobs}
-    shares: list[list[tuple[Path, str]]] = [[] for _ in range(min(workers, len(jobs)))]
-    loads = [0.0] * len(shares)
-    for job in sorted(jobs, key=lambda j: -costs[j]):
-        lightest = loads.index(min(loads))
-        shares[lightest].append(job)
-        loads[lightest] += costs[job]
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=len(shares) - 1, mp_context=context) as pool:
-        futures = [pool.submit(_read_many, share, True) for share in shares[1:]]
-        results = _read_many(shares[0])
-        for future in futures:
-            results.extend(future.result())
-    return results
-
-
-# Text columns whose values repeat across events: cheap to send as categories.
-_REPEATED = ("layer", "service", "level", "source", "method", "path", "user_agent", "client_ip",
-             "upstream_host", "error")
-
-
-def _read_many(jobs: list[tuple[Path, str]], for_transfer: bool = False) -> list[SourceResult]:
-    results = [_read_one(job) for job in jobs]
-    if for_transfer:
-        for result in results:
-            if result.frame is not None:
-                for column in _REPEATED:
-                    result.frame[column] = result.frame[column].astype("category")
-    return results
-
-
-def _estimated_lines(path: Path, size: int) -> float:
-    """Lines in a file, from the length of its first ones (compressed files count 5x)."""
-    with open(path, "rb") as fh:
-        head = fh.read(65536)
-    if head[:2] == b"\x1f\x8b":
-        return size * 5 / 300
-    return size / max(1.0, len(head) / max(1, head.count(b"\n")))
 
 
 def source_warnings(info: SourceInfo) -> list[str]:

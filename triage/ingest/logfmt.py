@@ -308,6 +308,9 @@ class LogfmtIngestor(LineIngestor):
             event.pop("_md", None)
         return event
 
+    def splittable(self, head: Head) -> bool:
+        return False  # continuation lines belong to the event before them
+
     def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
         """Every non-empty line is an event or continues one; nothing is skipped.
 

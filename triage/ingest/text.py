@@ -437,6 +437,9 @@ class TextLogIngestor(LineIngestor):
             event.pop("_md", None)
         return event
 
+    def splittable(self, head: Head) -> bool:
+        return False  # continuation lines belong to the event before them
+
     def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
         """Events with continuation lines joined; a continuation before any event is skipped."""
         joiner, years = Joiner(), YearFixer()

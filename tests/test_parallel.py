@@ -1,0 +1,65 @@
+"""Reading a build with several processes and large files in pieces gives
+exactly what reading it in one process gives."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from triage.ingest import loader, parallel
+from triage.synth.window import generate_window
+
+
+@pytest.fixture(scope="module")
+def window(tmp_path_factory):
+    root = tmp_path_factory.mktemp("window")
+    generate_window(root, events=20_000, seed=3)
+    build = root / "builds" / "bench"
+    # A malformed line deep inside the ingress log: its line number must survive the cut.
+    ingress = build / "logs" / "ingress" / "ingress-nginx.log"
+    lines = ingress.read_bytes().splitlines(keepends=True)
+    lines.insert(4000, b"\x00 this is not an access log line\n")
+    ingress.write_bytes(b"".join(lines))
+    return build
+
+
+def test_cut_points_cover_the_file_after_newlines(tmp_path):
+    path = tmp_path / "lines.log"
+    path.write_bytes(b"".join(b"line %d %s\n" % (n, b"x" * (n % 50)) for n in range(1, 5001)))
+    size = path.stat().st_size
+    pieces = parallel.cut_points(path, size, 10_000)
+    assert pieces[0][0] == 0 and pieces[-1][1] == size
+    assert all(end == start for (_, end, _), (start, _, _) in zip(pieces, pieces[1:]))
+    data = path.read_bytes()
+    for start, end, first_line in pieces:
+        assert start == 0 or data[start - 1:start] == b"\n"
+        assert data[start:end].split(b" ", 2)[1] == str(first_line).encode()
+    assert len(pieces) == pytest.approx(size / 10_000, abs=2)
+
+
+def test_pieces_and_processes_read_like_one_process(window, monkeypatch):
+    serial = loader.load_build(window, "bench", workers=1)
+    monkeypatch.setattr(parallel, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(parallel, "PIECE_BYTES", 300_000)
+    jobs = [job for path in loader.build_files(window)
+            for job in parallel.plan(path, path.name, path.stat().st_size)]
+    split = {job.display for job in jobs if job.byte_range}
+    assert {"ingress-nginx.log", "kong.log", "ecs-services.log"} <= split
+    assert "logfmt-services.log" not in split  # continuation lines: never cut
+    both = loader.load_build(window, "bench", workers=2)
+    assert [(s.path, s.format, s.events, s.skipped_lines, s.examples) for s in both.sources] == \
+           [(s.path, s.format, s.events, s.skipped_lines, s.examples) for s in serial.sources]
+    ingress = next(s for s in both.sources if s.path.endswith("ingress-nginx.log"))
+    assert ingress.skipped_lines == 1 and ingress.examples[0].line == 4001
+    pd.testing.assert_frame_equal(_plain(both.events), _plain(serial.events))
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categories as plain values and every missing value as None (workers send
+    repeated text as categories, whose missing values come back as NaN)."""
+    text = [c for c in frame.columns if frame[c].dtype == object or isinstance(frame[c].dtype, pd.CategoricalDtype)
+            or pd.api.types.is_string_dtype(frame[c].dtype)]
+    plain = frame.copy()
+    for column in text:
+        values = plain[column].astype(object)
+        plain[column] = values.where(values.notna(), None)
+    return plain

@@ -1,0 +1,171 @@
+"""Reading a large build with every core.
+
+Files become jobs; an uncompressed file larger than ``PIECE_BYTES`` whose
+format has no state across lines becomes several jobs, cut after newlines.
+This process and ``workers - 1`` others take jobs from one queue, largest
+first, so no core waits while another still has a long file to go; the
+pieces of a file are joined back in order, their line numbers made the
+file's own.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from triage.ingest import registry
+from triage.ingest.base import MAX_EXAMPLES, Head, SourceFile
+from triage.ingest.loader import SourceResult, read_source
+from triage.model import SourceKind
+
+# Below this, a build is read by this process alone.
+PARALLEL_BYTES = 32 * 1024 * 1024
+PIECE_BYTES = 48 * 1024 * 1024
+_SCAN_BLOCK = 16 * 1024 * 1024
+# Text columns whose values repeat across events: cheap to send as categories.
+_REPEATED = ("layer", "service", "level", "source", "method", "path", "user_agent", "client_ip",
+             "upstream_host", "error", "message")
+
+
+@dataclass(frozen=True)
+class Job:
+    path: Path
+    display: str
+    size: int
+    byte_range: tuple[int, int] | None = None
+    first_line: int = 1            # line number of the piece's first line in the file
+    ingestor: str | None = None    # detected once for all pieces of a file
+
+
+def read_all(files: list[tuple[Path, str]], workers: int | None = None) -> list[SourceResult]:
+    """Read every ``(path, display)``, one result per file, in the order given."""
+    sizes = [path.stat().st_size for path, _ in files]
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or sum(sizes) < PARALLEL_BYTES:
+        return [read_source(path, display, as_frame=True) for path, display in files]
+    jobs = [job for (path, display), size in zip(files, sizes) for job in plan(path, display, size)]
+    done = _run(sorted(jobs, key=lambda job: -job.size), workers)
+    return [_join([(job, done[job]) for job in jobs if job.display == display])
+            for _, display in files]
+
+
+def plan(path: Path, display: str, size: int) -> list[Job]:
+    """One job for the file, or one per piece when it is large, uncompressed and
+    of a format without state across lines."""
+    whole = [Job(path, display, size)]
+    if size <= PIECE_BYTES * 1.5:
+        return whole
+    source = SourceFile(path=path, display=display)
+    if source.compressed:
+        return whole
+    head = Head.of(source)
+    ingestor = registry.detect(head).ingestor
+    if ingestor is None or ingestor.kind is not SourceKind.EVENTS or not ingestor.splittable(head):
+        return whole
+    return [Job(path, display, end - start, (start, end), first_line, ingestor.name)
+            for start, end, first_line in cut_points(path, size, PIECE_BYTES)]
+
+
+def cut_points(path: Path, size: int, piece: int) -> list[tuple[int, int, int]]:
+    """``(start, end, first line)`` of pieces of about ``piece`` bytes, each
+    starting just after a newline."""
+    starts = [(0, 1)]
+    position, lines, target = 0, 0, piece
+    with open(path, "rb") as fh:
+        while block := fh.read(_SCAN_BLOCK):
+            while target < position + len(block):
+                at = block.find(b"\n", max(0, target - position))
+                if at < 0:
+                    break  # the cut falls on the first newline of a later block
+                cut = position + at + 1
+                if cut < size:
+                    starts.append((cut, lines + block.count(b"\n", 0, at + 1) + 1))
+                target = cut + piece
+            lines += block.count(b"\n")
+            position += len(block)
+    ends = [start for start, _ in starts[1:]] + [size]
+    return [(start, end, first) for (start, first), end in zip(starts, ends)]
+
+
+def _run(jobs: list[Job], workers: int) -> dict[Job, SourceResult]:
+    """Every job read by this process or a worker, whichever is free first.
+
+    Each worker is fed by a thread here that hands it the next job as soon as
+    it returns one (the thread only waits, so it costs this process nothing)."""
+    queue = deque(jobs)
+    done: dict[Job, SourceResult] = {}
+    errors: list[BaseException] = []
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+        def feed() -> None:
+            try:
+                while True:
+                    try:
+                        job = queue.popleft()
+                    except IndexError:
+                        return
+                    done[job] = pool.submit(_read_for_transfer, job).result()
+            except BaseException as exc:  # re-raised in the calling thread below
+                errors.append(exc)
+
+        feeders = [threading.Thread(target=feed, daemon=True) for _ in range(workers - 1)]
+        for feeder in feeders:
+            feeder.start()
+        while True:
+            try:
+                job = queue.popleft()
+            except IndexError:
+                break
+            done[job] = _read(job)
+        for feeder in feeders:
+            feeder.join()
+    if errors:
+        raise errors[0]
+    return done
+
+
+def _read(job: Job) -> SourceResult:
+    ingestor = registry.get(job.ingestor) if job.ingestor else None
+    return read_source(job.path, job.display, ingestor=ingestor, as_frame=True,
+                       byte_range=job.byte_range)
+
+
+def _read_for_transfer(job: Job) -> SourceResult:
+    """``_read`` in a worker: repeated text goes back as categories, which
+    pickle as codes plus one copy of each distinct value."""
+    result = _read(job)
+    if result.frame is not None:
+        for column in _REPEATED:
+            result.frame[column] = result.frame[column].astype("category")
+    return result
+
+
+def _join(pieces: list[tuple[Job, SourceResult]]) -> SourceResult:
+    """The pieces of one file as the result of reading it whole."""
+    if len(pieces) == 1:
+        return pieces[0][1]
+    first = pieces[0][1]
+    info = first.info
+    frames, examples = [], []
+    events = skipped = 0
+    for job, result in pieces:
+        shift = job.first_line - 1
+        if result.frame is not None and len(result.frame):
+            result.frame["line"] = result.frame["line"] + shift
+            frames.append(result.frame)
+        examples += [replace(ex, line=None if ex.line is None else ex.line + shift)
+                     for ex in result.info.examples]
+        events += result.info.events
+        skipped += result.info.skipped_lines
+        if result.info.status != "ok" and info.status == "ok":
+            info.status, info.reason = result.info.status, result.info.reason
+    info.events, info.skipped_lines, info.examples = events, skipped, examples[:MAX_EXAMPLES]
+    first.frame = pd.concat(frames, ignore_index=True) if frames else first.frame
+    return first
