@@ -10,6 +10,7 @@ Nothing here prints or exits; errors are ``TriageError`` subclasses.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from triage import __version__
 from triage.classify import classify_failure
@@ -20,6 +21,10 @@ from triage.errors import UnknownBuildError
 from triage.ingest.loader import LoadedBuild, load_build as _load_folder
 from triage.model import BuildInfo, Report
 from triage.redact import redact_value
+
+if TYPE_CHECKING:
+    from triage.drift.capture import CaptureOptions, Captured
+    from triage.drift.model import EnvDiff
 
 
 def list_builds(data_dir: Path | str | None = None) -> list[str]:
@@ -80,3 +85,22 @@ def run(build_id: str, data_dir: Path | str | None = None,
     settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
     build = load_build(build_id, settings.data_dir)
     return analyze(build, load_rules(settings.rules), redact=redact)
+
+
+def diff_env(a: str, b: str | None = None, data_dir: Path | str | None = None,
+             expected: list[Path] | None = None) -> "EnvDiff":
+    """What ``triage diff-env A [B]`` does: two environments (folders, files or build
+    ids), or one build against its baseline, compared and ranked (CONTRACT §5).
+
+    Raises ManifestError (file:line), EnvironmentNotFound or UnknownBuildError.
+    """
+    from triage.drift import diff_environments
+
+    return diff_environments(a, b, data_dir, expected)
+
+
+def capture(options: "CaptureOptions", environ: dict[str, str] | None = None) -> "Captured":
+    """What ``triage capture`` does: the release context as a build.json document."""
+    from triage.drift.capture import capture as capture_context
+
+    return capture_context(options, environ)
