@@ -56,7 +56,7 @@ def print_terminal(result: EnvDiff, console: Console, show_defaults: bool = Fals
     counts = result.to_dict()["summary"]
     console.print(f"{counts['differences']} difference(s), {counts['expected']} expected; "
                   f"most likely to change behaviour first")
-    table = Table("#", "score", "kind", "difference", "note", show_lines=True)
+    table = Table("#", "score", "kind", "difference", "note", show_lines=True, expand=True)
     for column in table.columns[:3]:
         column.no_wrap = True
     table.columns[3].overflow, table.columns[3].ratio, table.columns[4].ratio = "fold", 3, 1
