@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from triage.drift.model import EnvironmentNotFound
+from triage.errors import UnknownBuildError
 from triage.drift.sources import (Environment, available_builds, build_environment, build_metadata,
                                   env_folders, load_path, read_into)
 
@@ -31,7 +32,7 @@ def build_pair(build_id: str, data_dir: Path) -> tuple[Environment, Environment]
     """The two environments a lone build id stands for (see the module docstring)."""
     folder = data_dir / "builds" / build_id
     if not folder.is_dir():
-        side(build_id, data_dir)  # raises, naming the builds
+        raise UnknownBuildError(build_id, str(data_dir), available_builds(data_dir))
     meta = build_metadata(folder)
     own, baseline = meta.get("env"), meta.get("baseline")
     folders = env_folders(data_dir, build_id)
