@@ -67,6 +67,8 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (use with --output)."),
     no_redact: bool = typer.Option(False, "--no-redact", help="LOCAL DEBUGGING ONLY: show secrets "
                                    "found in logs instead of [REDACTED:kind]."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Passing build to compare with "
+                                           "(default: the baseline build.json names)."),
 ) -> None:
     """Ingest, correlate and classify one build.
 
@@ -79,7 +81,7 @@ def run(
                                     "and passwords from the logs. Do not share or upload it.",
                                     style="bold red")
     try:
-        report = api.run(build, data_dir, rules, redact=not no_redact)
+        report = api.run(build, data_dir, rules, redact=not no_redact, baseline=baseline)
     except TriageError as exc:
         _fail(exc)
     if output is not None:
