@@ -47,7 +47,9 @@ def fisher_greater(k1: np.ndarray, n1: np.ndarray | int, k0: np.ndarray, n0: np.
 
 def _templates(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     rows = frame[frame["layer"].astype(str).isin(TEMPLATE_LAYERS) & frame["message"].notna()]
-    keys = [template_key(s, m) for s, m in zip(rows["service"].astype(str), rows["message"])]
+    cache: dict[tuple[str, str], str] = {}  # messages repeat: mask each distinct one once
+    keys = [cache.get((s, m)) or cache.setdefault((s, m), template_key(s, m))
+            for s, m in zip(rows["service"].astype(str), rows["message"].astype(str))]
     problem = rows["level"].isin(PROBLEM_LEVELS).to_numpy() if len(rows) else np.array([], bool)
     table = pd.DataFrame({"key": keys, "problem": problem}).groupby("key")["problem"].agg(["size", "any"])
     return table, len(rows)
