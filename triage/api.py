@@ -10,6 +10,7 @@ Nothing here prints or exits; errors are ``TriageError`` subclasses.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from triage import __version__
 from triage.classify import classify_failure
@@ -20,6 +21,11 @@ from triage.errors import UnknownBuildError
 from triage.ingest.loader import LoadedBuild, load_build as _load_folder
 from triage.model import BuildInfo, Report
 from triage.redact import redact_value
+
+if TYPE_CHECKING:
+    from triage.baseline.model import BaselineComparison
+    from triage.drift.capture import CaptureOptions, Captured
+    from triage.drift.model import EnvDiff
 
 
 def list_builds(data_dir: Path | str | None = None) -> list[str]:
@@ -44,16 +50,22 @@ def load_build(build_id: str, data_dir: Path | str | None = None) -> LoadedBuild
 
 
 def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
-            correlation: Correlation | None = None, redact: bool = True) -> Report:
+            correlation: Correlation | None = None, redact: bool = True,
+            baseline: "BaselineComparison | None" = None) -> Report:
     """Correlate and classify a loaded build into a Report.
 
     With ``redact`` (the default) every string in the report has tokens,
-    cookies, keys and passwords replaced by ``[REDACTED:kind]``.
+    cookies, keys and passwords replaced by ``[REDACTED:kind]``. With a
+    ``baseline`` comparison, its findings are joined to the failures they touch
+    (rules see them as ``baseline``/``drift`` fields and facts).
     """
     rules = rules if rules is not None else load_rules(resolve().rules)
     correlation = correlation or correlate(build)
     warnings = list(build.warnings)
+    cited = [_annotate(item.timeline, baseline) for item in correlation.failures]
     failures = [classify_failure(item, rules, warnings=warnings) for item in correlation.failures]
+    for failure, found in zip(failures, cited):
+        failure.baseline = found
     for source in build.sources:
         offset = correlation.offsets.get(source.path)
         if offset is not None:
@@ -69,14 +81,67 @@ def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
     if correlation.runner_ip_origin == "inferred":
         warnings.append(f"runner IP not in build.json; inferred {correlation.runner_ip} "
                         f"from requests linked by id or tag")
+    if baseline is not None:
+        warnings.extend(baseline.warnings)
     report = Report(build=info, failures=failures, sources=build.sources, warnings=warnings,
-                    tests_total=len(build.tests), generated_by=f"triage {__version__}")
+                    tests_total=len(build.tests), generated_by=f"triage {__version__}", baseline=baseline)
     return redact_value(report) if redact else report
 
 
 def run(build_id: str, data_dir: Path | str | None = None,
-        rules_paths: list[Path] | None = None, redact: bool = True) -> Report:
-    """Load, correlate and classify one build: what ``triage run`` does."""
+        rules_paths: list[Path] | None = None, redact: bool = True,
+        baseline: str | None = None) -> Report:
+    """Load, correlate and classify one build: what ``triage run`` does.
+
+    The baseline is ``baseline`` or the one build.json names; an explicit one
+    that does not exist raises UnknownBuildError (naming the builds), one named
+    by build.json only becomes a warning.
+    """
     settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
     build = load_build(build_id, settings.data_dir)
-    return analyze(build, load_rules(settings.rules), redact=redact)
+    return analyze(build, load_rules(settings.rules), redact=redact,
+                   baseline=compare_with_baseline(build, settings.data_dir, baseline))
+
+
+def compare_with_baseline(build: LoadedBuild, data_dir: Path | str | None = None,
+                          baseline: str | None = None) -> "BaselineComparison | None":
+    """The build compared with ``baseline`` (or its build.json's), or None without one."""
+    from triage.baseline import compare_builds
+    from triage.errors import NoTestReportError
+
+    chosen = baseline or build.metadata.get("baseline")
+    if not chosen or str(chosen) == build.build_id:
+        return None
+    try:
+        other = load_build(str(chosen), data_dir)
+    except (UnknownBuildError, NoTestReportError) as exc:
+        if baseline:
+            raise
+        build.warnings.append(f"baseline not compared: {exc}")
+        return None
+    return compare_builds(build, other)
+
+
+def _annotate(timeline, baseline: "BaselineComparison | None") -> list:
+    from triage.baseline import annotate
+
+    return annotate(timeline, baseline) if baseline is not None else []
+
+
+def diff_env(a: str, b: str | None = None, data_dir: Path | str | None = None,
+             expected: list[Path] | None = None) -> "EnvDiff":
+    """What ``triage diff-env A [B]`` does: two environments (folders, files or build
+    ids), or one build against its baseline, compared and ranked (CONTRACT §5).
+
+    Raises ManifestError (file:line), EnvironmentNotFound or UnknownBuildError.
+    """
+    from triage.drift import diff_environments
+
+    return diff_environments(a, b, data_dir, expected)
+
+
+def capture(options: "CaptureOptions", environ: dict[str, str] | None = None) -> "Captured":
+    """What ``triage capture`` does: the release context as a build.json document."""
+    from triage.drift.capture import capture as capture_context
+
+    return capture_context(options, environ)

@@ -5,6 +5,7 @@ stderr and CONTRACT §3's exit code (2 bad input, 3 a required source failed).
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -66,6 +67,8 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (use with --output)."),
     no_redact: bool = typer.Option(False, "--no-redact", help="LOCAL DEBUGGING ONLY: show secrets "
                                    "found in logs instead of [REDACTED:kind]."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Passing build to compare with "
+                                           "(default: the baseline build.json names)."),
 ) -> None:
     """Ingest, correlate and classify one build.
 
@@ -78,7 +81,7 @@ def run(
                                     "and passwords from the logs. Do not share or upload it.",
                                     style="bold red")
     try:
-        report = api.run(build, data_dir, rules, redact=not no_redact)
+        report = api.run(build, data_dir, rules, redact=not no_redact, baseline=baseline)
     except TriageError as exc:
         _fail(exc)
     if output is not None:
@@ -127,6 +130,118 @@ def detect(paths: list[Path] = typer.Argument(..., help="Files to recognise.")) 
     console.print(table)
     for problem in problems:
         console.print(problem, style="yellow", overflow="fold")
+
+
+# --- environment drift and release context (diff-env, capture) ---------------------------
+
+def _key_values(items: Optional[list[str]], option: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint=option)
+        found[key.strip()] = value
+    return found
+
+
+@app.command("diff-env")
+def diff_env(
+    a: str = typer.Argument(..., help="Environment A (the passing one): a folder, a file or a build id. "
+                            "Alone, a build id is compared with its baseline."),
+    b: Optional[str] = typer.Argument(None, help="Environment B (the failing one): a folder, a file or a build id."),
+    data_dir: Optional[Path] = DataDirOption,
+    fmt: str = typer.Option("terminal", "--format", "-f", help="One of: terminal, json, markdown."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the result here instead of stdout."),
+    expected: Optional[list[Path]] = typer.Option(None, "--expected", help="A .triage-expected-drift.yaml "
+                                                  "file (repeatable); also looked for beside A and B."),
+    show_defaults: bool = typer.Option(False, "--show-defaults", help="List fields the API server filled "
+                                       "in by itself (terminal and Markdown fold them into one line)."),
+    fail_above: Optional[float] = typer.Option(None, "--fail-above", min=0.0, max=1.0, help="Exit 1 when "
+                                               "an unexpected difference scores at least this (for CI)."),
+) -> None:
+    """Compare two environments' manifests, .env files, flags and build.json, most likely cause first.
+
+    Example: triage diff-env 1234   (or: triage diff-env env/staging env/canary --format json)
+    """
+    from triage.drift.render import FORMATS as DIFF_FORMATS, print_terminal, render as render_diff
+
+    if fmt not in DIFF_FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(DIFF_FORMATS)}", param_hint="--format")
+    try:
+        result = api.diff_env(a, b, data_dir, expected)
+    except TriageError as exc:
+        _fail(exc)
+    if output is not None:
+        output.write_text(render_diff(result, fmt, show_defaults), encoding="utf-8")
+        _console(stderr=True).print(f"wrote {len(result.differences)} difference(s) to {output}")
+    elif fmt == "terminal":
+        print_terminal(result, _console(), show_defaults)
+    else:
+        sys.stdout.write(render_diff(result, fmt, show_defaults))
+    if fail_above is not None and any(d.score >= fail_above for d in result.unexpected):
+        raise typer.Exit(1)
+
+
+@app.command()
+def capture(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="build.json to write (default: stdout)."),
+    update: bool = typer.Option(False, "--update", help="Keep the keys already in --output, replacing those captured."),
+    build: Optional[str] = typer.Option(None, "--build", help="Build id (default: GITHUB_RUN_ID, CI_PIPELINE_ID, ...)."),
+    env: Optional[str] = typer.Option(None, "--env", help="Environment, e.g. canary (default: TRIAGE_ENV, CI_ENVIRONMENT_NAME)."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Id of a passing build to compare with."),
+    commit: Optional[str] = typer.Option(None, "--commit", help="Commit SHA (default: GITHUB_SHA, CI_COMMIT_SHA, ..., git)."),
+    image: Optional[str] = typer.Option(None, "--image", help="Deployed image reference."),
+    image_digest: Optional[str] = typer.Option(None, "--image-digest", help="Image digest, e.g. sha256:..."),
+    deployed_at: Optional[str] = typer.Option(None, "--deployed-at", help="Deployment time, ISO 8601."),
+    started_at: Optional[str] = typer.Option(None, "--started-at", help="Test run start, ISO 8601."),
+    flags_file: Optional[Path] = typer.Option(None, "--flags", help="Feature-flag file (flat JSON, flagd, LaunchDarkly, Unleash)."),
+    flag: Optional[list[str]] = typer.Option(None, "--flag", help="NAME=VALUE flag state (repeatable)."),
+    browser: Optional[str] = typer.Option(None, "--browser", help="Browser and version, e.g. 'chromium 130.0.6723.31'."),
+    driver: Optional[str] = typer.Option(None, "--driver", help="Test driver and version, e.g. 'playwright 1.48.2'."),
+    region: Optional[str] = typer.Option(None, "--region", help="Region (default: AWS_REGION, ...)."),
+    zone: Optional[str] = typer.Option(None, "--zone", help="Zone."),
+    runner: Optional[str] = typer.Option(None, "--runner", help="Host or agent (default: RUNNER_NAME, ..., hostname)."),
+    trigger: Optional[str] = typer.Option(None, "--trigger", help="push, rerun, schedule, ... (default: GITHUB_EVENT_NAME, ...)."),
+    config: Optional[list[str]] = typer.Option(None, "--config", help="KEY=VALUE critical config value (repeatable)."),
+    config_env: Optional[list[str]] = typer.Option(None, "--config-env", help="Record this environment variable (repeatable)."),
+    dependency: Optional[list[str]] = typer.Option(None, "--dependency", help="NAME=URL dependency (repeatable)."),
+    check: bool = typer.Option(False, "--check-dependencies", help="GET each --dependency URL; record status and latency."),
+    changed_since: Optional[str] = typer.Option(None, "--changed-since", help="Git ref for changed_paths (default: PR base or HEAD~1)."),
+) -> None:
+    """Write the release context (commit, image, flags, versions, region, config, dependency health) as build.json.
+
+    Example: triage capture --env canary --baseline 1230 --flags flags.json --output build.json
+    """
+    from triage.drift.capture import CaptureOptions, write
+
+    flags = {k: _flag_value(v) for k, v in _key_values(flag, "--flag").items()}
+    options = CaptureOptions(
+        build=build, env=env, baseline=baseline, commit=commit, image=image, image_digest=image_digest,
+        deployed_at=deployed_at, started_at=started_at, flags_file=flags_file, flags=flags, browser=browser,
+        driver=driver, region=region, zone=zone, runner=runner, trigger=trigger,
+        config=_key_values(config, "--config"), config_env=list(config_env or []),
+        dependencies=_key_values(dependency, "--dependency"), check_dependencies=check,
+        changed_since=changed_since)
+    try:
+        captured = api.capture(options)
+        text = write(captured.document, output, update)
+    except TriageError as exc:
+        _fail(exc)
+    for note in captured.notes:
+        _console(stderr=True).print(f"note: {note}", style="yellow", overflow="fold")
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _console(stderr=True).print(f"wrote {output} ({len(captured.document)} keys)")
+
+
+def _flag_value(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+# --- end of environment drift and release context ------------------------------------------
 
 
 @rules_app.command("list")

@@ -232,6 +232,8 @@ class Failure:
     missing: list[str] = field(default_factory=list)
     remediation: str = ""
     timeline: list[Evidence] = field(default_factory=list)
+    # Baseline findings that touch this failure's timeline (triage.baseline).
+    baseline: list[Any] = field(default_factory=list)
 
     @property
     def headline(self) -> Evidence | None:
@@ -260,6 +262,8 @@ class Report:
     warnings: list[str]
     tests_total: int = 0
     generated_by: str = ""
+    # The comparison with the baseline build, when there is one (triage.baseline).
+    baseline: Any = None
 
     @property
     def by_category(self) -> dict[str, int]:

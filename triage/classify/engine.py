@@ -78,6 +78,9 @@ def derive_facts(test: TestResult, events: list[dict[str, Any]], link_methods: l
         "layers_with_errors": sorted({str(e.get("layer")) for e in errors}),
         "passed_on_retry": test.passed_on_retry,
         "attempts": test.attempts,
+        # set by triage.baseline on the rows its findings touch
+        "drift_kinds": sorted({k for e in linked for k in (e.get("drift") or ())}),
+        "baseline_findings": sorted({k for e in linked for k in (e.get("baseline") or ())}),
     }
 
 

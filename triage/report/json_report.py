@@ -36,6 +36,7 @@ def failure_dict(failure: Failure) -> dict[str, Any]:
         "remediation": failure.remediation,
         "hits": [{"rule": h.rule_id, "category": h.category.value, "confidence": h.confidence,
                   "explanation": h.explanation} for h in failure.hits],
+        "baseline_findings": [finding.to_dict() for finding in failure.baseline],
     }
 
 
@@ -52,6 +53,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "sources": [s.to_dict() | {"examples": [{"line": ex.line, "reason": ex.reason}
                                                 for ex in s.examples]} for s in report.sources],
         "warnings": report.warnings,
+        "baseline_comparison": report.baseline.to_dict() if report.baseline is not None else None,
     }
 
 

@@ -67,6 +67,7 @@ def render_markdown(report: Report) -> str:
             for e in f.evidence:
                 where = f"{e.file}:{e.line}" if e.line else e.file
                 lines.append(f"| {e.ts or ''} | {e.source} | {_code(where)} | {_cell(e.message, 160)} |")
+        lines += _baseline_lines(f)
         lines += ["", "</details>", ""]
     skipped = [s for s in report.sources if s.skipped_lines or s.status not in ("ok", "attachment")]
     if report.warnings:
@@ -77,3 +78,17 @@ def render_markdown(report: Report) -> str:
     if skipped:
         lines.append(f"_{len(skipped)} source(s) had unreadable lines or were skipped; see warnings._")
     return "\n".join(lines).rstrip() + "\n"
+
+
+BASELINE_SHOWN = 5
+
+
+def _baseline_lines(failure: Failure) -> list[str]:
+    """The baseline findings a failure cites (env drift first)."""
+    if not failure.baseline:
+        return []
+    lines = ["", "Differences from the baseline that touch this failure:", ""]
+    lines += [f"- {finding.kind}: {_cell(finding.summary, 300)}" for finding in failure.baseline[:BASELINE_SHOWN]]
+    if len(failure.baseline) > BASELINE_SHOWN:
+        lines.append(f"- ... {len(failure.baseline) - BASELINE_SHOWN} more in the JSON report")
+    return lines

@@ -64,6 +64,9 @@ def timeline_table(failure: Failure) -> Table:
     return table
 
 
+BASELINE_SHOWN = 3  # findings per failure; the JSON report has them all
+
+
 def failure_panel(failure: Failure) -> Panel:
     style = CATEGORY_STYLE.get(failure.category.value, "")
     head = Text()
@@ -80,6 +83,8 @@ def failure_panel(failure: Failure) -> Panel:
         parts.append(Text(f"linked {len(failure.links)} request(s) via {methods}", style="dim"))
     if failure.remediation:
         parts.append(Text("try: " + failure.remediation, style="italic"))
+    for finding in failure.baseline[:BASELINE_SHOWN]:
+        parts.append(Text(f"baseline {finding.kind}: {finding.summary}", style="cyan"))
     if failure.timeline:
         parts.append(timeline_table(failure))
     title = f"{failure.test.suite} › {failure.test.name}" if failure.test.suite else failure.test.name

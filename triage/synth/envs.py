@@ -1,9 +1,12 @@
 """``env/<environment>/`` folders: Kubernetes manifests, the runner's .env, flags.
 
 Staging and canary differ where a release team would look: the web-bff CORS
-allowlist lacks the canary origin (the config fault), auth-service expects its
-own audience, replica counts, secret names, one resource limit, a cache-purge
-switch and a feature flag.
+allowlist lacks the canary origin (the config fault, which ``triage diff-env``
+must rank first), auth-service expects its own audience, secret names, one
+resource limit, a cache-purge switch and a feature flag; and where it matters
+little: replica counts, a ``shop.example/track`` label, and web-bff's canary
+manifest exported with two fields the API server fills in by itself
+(``revisionHistoryLimit: 10``, ``terminationMessagePolicy: File``).
 """
 from __future__ import annotations
 
@@ -60,12 +63,16 @@ def _deployment(name: str, env: str, image_tag: str, variables: dict[str, str]) 
             "name": f"checkout-db-{env}", "key": "password"}}})
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "shop",
               "app.kubernetes.io/version": image_tag}
+    spec: dict[str, Any] = {"replicas": 1 if canary else 2,
+                            "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}}}
+    if canary and name == "web-bff":  # exported from the cluster: server-filled defaults
+        spec["revisionHistoryLimit"] = 10
+        container["terminationMessagePolicy"] = "File"
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": name, "namespace": "shop", "labels": labels},
-        "spec": {"replicas": 1 if canary else 2,
-                 "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
-                 "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}}},
+        "spec": spec,
     }
 
 
@@ -75,6 +82,7 @@ def _ingress(env: str) -> dict[str, Any]:
     return {
         "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
         "metadata": {"name": "shop", "namespace": "shop",
+                     "labels": {"shop.example/track": "canary" if env == "canary" else "stable"},
                      "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"}},
         "spec": {"ingressClassName": "nginx",
                  "tls": [{"hosts": [domain, f"api.{domain}"], "secretName": f"{env}-shop-tls"}],
