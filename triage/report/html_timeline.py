@@ -128,7 +128,8 @@ def _test_bar(rows: list[tuple[float, Evidence]], scale: _Scale) -> Markup | Non
 
 def _marks(rows: list[tuple[float, Evidence]], scale: _Scale, hits: set[tuple], anchor: str) -> list[Markup]:
     marks = []
-    for index, (t, row) in rows:
+    # Evidence last, so that its marks are drawn on top of events at the same time.
+    for index, (t, row) in sorted(rows, key=lambda pair: evidence_key(pair[1][1]) in hits):
         hit = evidence_key(row) in hits
         where = f"{row.file}:{row.line}" if row.line else row.file
         tip = " · ".join(p for p in (row.ts, row.source, where, row.request_id, row.message) if p)
