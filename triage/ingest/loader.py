@@ -10,7 +10,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -53,6 +53,34 @@ class SourceResult:
     frame: pd.DataFrame | None = None  # the events as a typed frame (``as_frame=True``)
     tests: list[TestResult] = field(default_factory=list)
     document: Any = None  # metadata or manifest content
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """How far ``load_build`` has read: files and bytes done of the totals,
+    and the file just finished (empty in the first report, before any)."""
+
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    path: str
+
+
+ProgressCallback = Callable[[IngestProgress], None]
+
+
+class _ProgressCounter:
+    def __init__(self, callback: ProgressCallback, sizes: dict[str, int]):
+        self.callback, self.sizes = callback, sizes
+        self.total = sum(sizes.values())
+        self.files = self.bytes = 0
+        callback(IngestProgress(0, len(sizes), 0, self.total, ""))
+
+    def __call__(self, display: str) -> None:
+        self.files += 1
+        self.bytes += self.sizes.get(display, 0)
+        self.callback(IngestProgress(self.files, len(self.sizes), self.bytes, self.total, display))
 
 
 @dataclass
@@ -227,11 +255,13 @@ def build_files(build_dir: Path) -> list[Path]:
 
 
 def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
-               workers: int | None = None) -> LoadedBuild:
+               workers: int | None = None, progress: ProgressCallback | None = None) -> LoadedBuild:
     """Read every file of a build folder. Raises ``NoTestReportError`` if no report.
 
     Large builds are read by ``workers`` processes (default: one per core), one
-    file each at a time, largest first.
+    file each at a time, largest first. ``progress`` is called once before
+    reading and after each file (files read by other processes are counted
+    when their batch comes back).
     """
     jobs: list[tuple[Path, str]] = []
     results: dict[str, SourceResult] = {}
@@ -243,7 +273,8 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
             results[display] = SourceResult(info)
         else:
             jobs.append((path, display))
-    for result in _read_all(jobs, workers):
+    done = _ProgressCounter(progress, {d: p.stat().st_size for p, d in jobs}) if progress else None
+    for result in _read_all(jobs, workers, done):
         results[result.info.path] = result
     ordered = [results[key] for key in sorted(results)]
     metadata: dict[str, Any] = {}
@@ -275,7 +306,8 @@ def _read_one(job: tuple[Path, str]) -> SourceResult:
     return read_source(job[0], job[1], as_frame=True)
 
 
-def _read_all(jobs: list[tuple[Path, str]], workers: int | None) -> list[SourceResult]:
+def _read_all(jobs: list[tuple[Path, str]], workers: int | None,
+              done: Callable[[str], None] | None = None) -> list[SourceResult]:
     """Read files; large builds are shared between this process and ``workers - 1``
     others, balanced by estimated line count. Results travel between processes
     pickled, so this process keeps a fair share for itself instead of only
@@ -283,7 +315,7 @@ def _read_all(jobs: list[tuple[Path, str]], workers: int | None) -> list[SourceR
     sizes = {job: job[0].stat().st_size for job in jobs}
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or sum(sizes.values()) < PARALLEL_BYTES or len(jobs) < 2:
-        return [_read_one(job) for job in jobs]
+        return _read_many(jobs, done=done)
     costs = {job: _estimated_lines(job[0], sizes[job]) for job in jobs}
     shares: list[list[tuple[Path, str]]] = [[] for _ in range(min(workers, len(jobs)))]
     loads = [0.0] * len(shares)
@@ -294,9 +326,13 @@ def _read_all(jobs: list[tuple[Path, str]], workers: int | None) -> list[SourceR
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(max_workers=len(shares) - 1, mp_context=context) as pool:
         futures = [pool.submit(_read_many, share, True) for share in shares[1:]]
-        results = _read_many(shares[0])
+        results = _read_many(shares[0], done=done)
         for future in futures:
-            results.extend(future.result())
+            batch = future.result()
+            for result in batch:
+                if done is not None:
+                    done(result.info.path)
+            results.extend(batch)
     return results
 
 
@@ -305,8 +341,13 @@ _REPEATED = ("layer", "service", "level", "source", "method", "path", "user_agen
              "upstream_host", "error")
 
 
-def _read_many(jobs: list[tuple[Path, str]], for_transfer: bool = False) -> list[SourceResult]:
-    results = [_read_one(job) for job in jobs]
+def _read_many(jobs: list[tuple[Path, str]], for_transfer: bool = False,
+               done: Callable[[str], None] | None = None) -> list[SourceResult]:
+    results = []
+    for job in jobs:
+        results.append(_read_one(job))
+        if done is not None:
+            done(job[1])
     if for_transfer:
         for result in results:
             if result.frame is not None:
