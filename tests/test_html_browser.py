@@ -161,3 +161,16 @@ def test_hostile_log_text_stays_text_in_the_browser(browser, tmp_path):
     assert ONERROR in page.locator("#failure-1 ol.evidence").inner_text()
     assert page.locator("#failure-1 ol.evidence mark.evidence-line").is_visible()
     opened.assert_clean()
+
+
+def test_narrow_window_scrolls_tables_not_the_page(browser, tmp_path):
+    _, path = _write_report("1234", SAMPLE_DATA, tmp_path)
+    opened = Opened(browser, path)
+    page = opened.page
+    page.set_viewport_size({"width": 420, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420
+    page.locator("#failure-1 svg.swimlane").scroll_into_view_if_needed()
+    assert page.locator("#failure-1 svg.swimlane").is_visible()
+    assert page.locator("#failure-1 ol.evidence mark.evidence-line").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "html-report-1234-narrow.png"))
+    opened.assert_clean()
