@@ -18,7 +18,7 @@ from triage.classify.rules import Rule, load_rules
 from triage.config import resolve
 from triage.correlate import Correlation, correlate
 from triage.errors import UnknownBuildError
-from triage.ingest.loader import LoadedBuild, load_build as _load_folder
+from triage.ingest.loader import LoadedBuild, ProgressCallback, load_build as _load_folder
 from triage.model import BuildInfo, Report
 from triage.redact import redact_value
 
@@ -37,8 +37,10 @@ def list_builds(data_dir: Path | str | None = None) -> list[str]:
     return sorted(names, key=lambda n: (not n.isdigit(), int(n) if n.isdigit() else 0, n))
 
 
-def load_build(build_id: str, data_dir: Path | str | None = None) -> LoadedBuild:
-    """Read ``<data_dir>/builds/<build_id>``.
+def load_build(build_id: str, data_dir: Path | str | None = None,
+               progress: ProgressCallback | None = None) -> LoadedBuild:
+    """Read ``<data_dir>/builds/<build_id>``; ``progress`` (optional) is called
+    with an ``IngestProgress`` before reading and after each file.
 
     Raises UnknownBuildError (naming the available builds) or NoTestReportError.
     """
@@ -46,7 +48,7 @@ def load_build(build_id: str, data_dir: Path | str | None = None) -> LoadedBuild
     folder = settings.data_dir / "builds" / str(build_id)
     if not folder.is_dir():
         raise UnknownBuildError(str(build_id), str(settings.data_dir), list_builds(settings.data_dir))
-    return _load_folder(folder, str(build_id))
+    return _load_folder(folder, str(build_id), progress=progress)
 
 
 def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
@@ -90,7 +92,7 @@ def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
 
 def run(build_id: str, data_dir: Path | str | None = None,
         rules_paths: list[Path] | None = None, redact: bool = True,
-        baseline: str | None = None) -> Report:
+        baseline: str | None = None, progress: ProgressCallback | None = None) -> Report:
     """Load, correlate and classify one build: what ``triage run`` does.
 
     The baseline is ``baseline`` or the one build.json names; an explicit one
@@ -98,7 +100,7 @@ def run(build_id: str, data_dir: Path | str | None = None,
     by build.json only becomes a warning.
     """
     settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
-    build = load_build(build_id, settings.data_dir)
+    build = load_build(build_id, settings.data_dir, progress)
     return analyze(build, load_rules(settings.rules), redact=redact,
                    baseline=compare_with_baseline(build, settings.data_dir, baseline))
 

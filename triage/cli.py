@@ -8,19 +8,21 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 
 from triage import __version__, api
 from triage.classify.rules import load_rules
 from triage.config import resolve
 from triage.errors import TriageError
-from triage.ingest.loader import read_source, source_warnings
+from triage.ingest.loader import IngestProgress, ProgressCallback, read_source, source_warnings
 from triage.report import FORMATS, print_report, render
 
 app = typer.Typer(help="Explain why a canary / production-adjacent check went red.",
@@ -57,11 +59,45 @@ def main_callback(version: bool = typer.Option(False, "--version", callback=_ver
     """triage reads a build's test report and logs and labels each failure's root cause."""
 
 
+def _complete_build(ctx: typer.Context, incomplete: str) -> list[str]:
+    try:
+        names = api.list_builds(ctx.params.get("data_dir"))
+    except TriageError:
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
+def _complete_format(incomplete: str) -> list[str]:
+    return [name for name in FORMATS if name.startswith(incomplete)]
+
+
+@contextmanager
+def _ingest_progress(console: Console, enabled: bool) -> Iterator[Optional[ProgressCallback]]:
+    """A transient progress bar on ``console`` over the bytes ingestion reads
+    (the library reports; only the CLI draws)."""
+    if not enabled:
+        yield None
+        return
+    bar = Progress(TextColumn("reading {task.fields[files]}"), BarColumn(), DownloadColumn(),
+                   TextColumn("{task.fields[file]}", style="dim"), console=console, transient=True)
+    task = bar.add_task("ingest", total=None, files="", file="")
+
+    def update(step: IngestProgress) -> None:
+        bar.update(task, total=step.bytes_total, completed=step.bytes_done,
+                   files=f"{step.files_done}/{step.files_total} files",
+                   file=step.path.rsplit("/", 1)[-1])
+
+    with bar:
+        yield update
+
+
 @app.command()
 def run(
-    build: str = typer.Option(..., "--build", "-b", help="Build id: a folder under <data-dir>/builds."),
+    build: str = typer.Option(..., "--build", "-b", help="Build id: a folder under <data-dir>/builds.",
+                              autocompletion=_complete_build),
     data_dir: Optional[Path] = DataDirOption,
-    fmt: str = typer.Option("terminal", "--format", "-f", help=f"One of: {', '.join(FORMATS)}."),
+    fmt: str = typer.Option("terminal", "--format", "-f", help=f"One of: {', '.join(FORMATS)}.",
+                            autocompletion=_complete_format),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
     rules: Optional[list[Path]] = RulesOption,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (use with --output)."),
@@ -80,14 +116,17 @@ def run(
         _console(stderr=True).print("WARNING: --no-redact: this report may contain tokens, cookies "
                                     "and passwords from the logs. Do not share or upload it.",
                                     style="bold red")
+    progress_console = _console(stderr=True)
     try:
-        report = api.run(build, data_dir, rules, redact=not no_redact, baseline=baseline)
+        with _ingest_progress(progress_console, not quiet and progress_console.is_terminal) as progress:
+            report = api.run(build, data_dir, rules, redact=not no_redact, baseline=baseline, progress=progress)
     except TriageError as exc:
         _fail(exc)
     if output is not None:
         output.write_text(render(report, fmt), encoding="utf-8")
         if not quiet:
-            _console(stderr=True).print(f"wrote {fmt} report for build {report.build.id} to {output}")
+            _console(stderr=True).print(f"wrote {fmt} report for build {report.build.id} to {output}",
+                                        soft_wrap=True)
     elif fmt == "terminal":
         if not quiet:
             print_report(report, _console())

@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,43 @@ class SourceResult:
     frame: pd.DataFrame | None = None  # the events as a typed frame (``as_frame=True``)
     tests: list[TestResult] = field(default_factory=list)
     document: Any = None  # metadata or manifest content
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """How far ``load_build`` has read: files and bytes done of the totals,
+    and the file just finished (empty in the first report, before any)."""
+
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    path: str
+
+
+ProgressCallback = Callable[[IngestProgress], None]
+
+
+class _ProgressCounter:
+    """Turns "this many bytes of that file are read" (from any thread) into
+    ``IngestProgress`` reports; a file counts as done when all its bytes are."""
+
+    def __init__(self, callback: ProgressCallback, sizes: dict[str, int]):
+        self.callback, self.sizes = callback, sizes
+        self.total = sum(sizes.values())
+        self.files = self.bytes = 0
+        self.read: dict[str, int] = {}
+        self.lock = threading.Lock()
+        callback(IngestProgress(0, len(sizes), 0, self.total, ""))
+
+    def __call__(self, display: str, size: int | None = None) -> None:
+        with self.lock:
+            size = self.sizes.get(display, 0) if size is None else size
+            self.read[display] = self.read.get(display, 0) + size
+            self.bytes += size
+            if self.read[display] >= self.sizes.get(display, 0):
+                self.files += 1
+            self.callback(IngestProgress(self.files, len(self.sizes), self.bytes, self.total, display))
 
 
 @dataclass
@@ -239,11 +277,12 @@ def build_files(build_dir: Path) -> list[Path]:
 
 
 def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
-               workers: int | None = None) -> LoadedBuild:
+               workers: int | None = None, progress: ProgressCallback | None = None) -> LoadedBuild:
     """Read every file of a build folder. Raises ``NoTestReportError`` if no report.
 
     Large builds are read by ``workers`` processes (default: one per core), large
-    files in pieces (``triage.ingest.parallel``).
+    files in pieces (``triage.ingest.parallel``). ``progress`` is called once
+    before reading and as files (or pieces of them) are done.
     """
     jobs: list[tuple[Path, str]] = []
     results: dict[str, SourceResult] = {}
@@ -257,7 +296,8 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
             jobs.append((path, display))
     from triage.ingest.parallel import read_all  # it reads each file with read_source
 
-    for result in read_all(jobs, workers):
+    done = _ProgressCounter(progress, {d: p.stat().st_size for p, d in jobs}) if progress else None
+    for result in read_all(jobs, workers, done):
         results[result.info.path] = result
     ordered = [results[key] for key in sorted(results)]
     metadata: dict[str, Any] = {}

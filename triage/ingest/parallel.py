@@ -16,6 +16,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -43,14 +44,23 @@ class Job:
     ingestor: str | None = None    # detected once for all pieces of a file
 
 
-def read_all(files: list[tuple[Path, str]], workers: int | None = None) -> list[SourceResult]:
+Progress = Callable[[str, int], None]  # (display, bytes just read), from any thread
+
+
+def read_all(files: list[tuple[Path, str]], workers: int | None = None,
+             progress: Progress | None = None) -> list[SourceResult]:
     """Read every ``(path, display)``, one result per file, in the order given."""
     sizes = [path.stat().st_size for path, _ in files]
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or sum(sizes) < PARALLEL_BYTES:
-        return [read_source(path, display, as_frame=True) for path, display in files]
+        results = []
+        for (path, display), size in zip(files, sizes):
+            results.append(read_source(path, display, as_frame=True))
+            if progress is not None:
+                progress(display, size)
+        return results
     jobs = [job for (path, display), size in zip(files, sizes) for job in plan(path, display, size)]
-    done = _run(sorted(jobs, key=lambda job: -job.size), workers)
+    done = _run(sorted(jobs, key=lambda job: -job.size), workers, progress)
     return [_join([(job, done[job]) for job in jobs if job.display == display])
             for _, display in files]
 
@@ -93,7 +103,7 @@ def cut_points(path: Path, size: int, piece: int) -> list[tuple[int, int, int]]:
     return [(start, end, first) for (start, first), end in zip(starts, ends)]
 
 
-def _run(jobs: list[Job], workers: int) -> dict[Job, SourceResult]:
+def _run(jobs: list[Job], workers: int, progress: Progress | None) -> dict[Job, SourceResult]:
     """Every job read by this process or a worker, whichever is free first.
 
     Each worker is fed by a thread here that hands it the next job as soon as
@@ -112,6 +122,8 @@ def _run(jobs: list[Job], workers: int) -> dict[Job, SourceResult]:
                     except IndexError:
                         return
                     done[job] = pool.submit(_read_for_transfer, job).result()
+                    if progress is not None:
+                        progress(job.display, job.size)
             except BaseException as exc:  # re-raised in the calling thread below
                 errors.append(exc)
 
@@ -124,6 +136,8 @@ def _run(jobs: list[Job], workers: int) -> dict[Job, SourceResult]:
             except IndexError:
                 break
             done[job] = _read(job)
+            if progress is not None:
+                progress(job.display, job.size)
         for feeder in feeders:
             feeder.join()
     if errors:

@@ -20,20 +20,31 @@ CATEGORY_STYLE = {
 LAYER_STYLE = {"test": "bold", "ingress": "green", "gateway": "cyan", "app": "yellow",
                "dependency": "red"}
 MAX_TIMELINE_ROWS = 25
+# Below these console widths a column gives way to the ones that matter more
+# (the panels below the table still show everything).
+REQUEST_ID_MIN_WIDTH = 100
+EVIDENCE_MIN_WIDTH = 72
+WHERE_MIN_WIDTH = 90
 
 
-def summary_table(report: Report) -> Table:
+def summary_table(report: Report, width: int = 120) -> Table:
+    """One row per failure; narrow consoles drop the request id, then the evidence."""
     table = Table(title=None, expand=True, show_lines=False)
     table.add_column("test", ratio=3, overflow="fold")
-    table.add_column("category", no_wrap=True)
-    table.add_column("conf", justify="right", no_wrap=True)
-    table.add_column("evidence", ratio=4, overflow="ellipsis", no_wrap=True)
-    table.add_column("request id", overflow="ellipsis", max_width=34, no_wrap=True)
+    table.add_column("category", no_wrap=True, overflow="ellipsis")
+    table.add_column("conf", justify="right", no_wrap=True, min_width=4)
+    wide, medium = width >= REQUEST_ID_MIN_WIDTH, width >= EVIDENCE_MIN_WIDTH
+    if medium:
+        table.add_column("evidence", ratio=4, overflow="ellipsis", no_wrap=True)
+    if wide:
+        table.add_column("request id", overflow="ellipsis", max_width=34, no_wrap=True)
     for f in report.failures:
         style = CATEGORY_STYLE.get(f.category.value, "")
         name = f.test.name + (" (passed on retry)" if f.test.passed_on_retry else "")
-        table.add_row(name, Text(f.category.value, style=style), f"{f.confidence:.2f}",
-                      one_line_evidence(f), headline_request_id(f))
+        cells = [name, Text(f.category.value, style=style), f"{f.confidence:.2f}"]
+        cells += [one_line_evidence(f)] if medium else []
+        cells += [headline_request_id(f)] if wide else []
+        table.add_row(*cells)
     return table
 
 
@@ -41,12 +52,15 @@ def _is_evidence(row: Evidence, evidence: list[Evidence]) -> bool:
     return any(row.file == e.file and row.line == e.line and row.message == e.message for e in evidence)
 
 
-def timeline_table(failure: Failure) -> Table:
+def timeline_table(failure: Failure, width: int = 120) -> Table:
+    """The failure's events across layers; narrow consoles drop the file:line column."""
+    show_where = width >= WHERE_MIN_WIDTH
     table = Table(box=None, expand=True, pad_edge=False, show_header=True, header_style="dim")
     table.add_column("time", no_wrap=True, style="dim")
     table.add_column("layer", no_wrap=True)
-    table.add_column("where", no_wrap=True, overflow="ellipsis", max_width=28, style="dim")
-    table.add_column("message", overflow="ellipsis", no_wrap=True, ratio=1)
+    if show_where:
+        table.add_column("where", no_wrap=True, overflow="ellipsis", max_width=28, style="dim")
+    table.add_column("message", overflow="ellipsis", no_wrap=True, ratio=1, min_width=16)
     rows = failure.timeline
     deciding = [r for r in rows if _is_evidence(r, failure.evidence)]
     shown = rows if len(rows) <= MAX_TIMELINE_ROWS else sorted(
@@ -57,17 +71,18 @@ def timeline_table(failure: Failure) -> Table:
         where = f"{row.file.rsplit('/', 1)[-1]}:{row.line}" if row.line else row.file.rsplit("/", 1)[-1]
         marker = "▶ " if hit else "  "
         message = Text(marker + row.message, style="bold" if hit else "")
-        table.add_row((row.ts or "")[11:23], Text(row.source, style=LAYER_STYLE.get(row.source, "")),
-                      where, message)
+        cells = [(row.ts or "")[11:23], Text(row.source, style=LAYER_STYLE.get(row.source, ""))]
+        table.add_row(*cells, *([where] if show_where else []), message)
     if len(rows) > len(shown):
-        table.add_row("", "", "", Text(f"… {len(rows) - len(shown)} more events", style="dim"))
+        table.add_row("", "", *([""] if show_where else []),
+                      Text(f"… {len(rows) - len(shown)} more events", style="dim"))
     return table
 
 
 BASELINE_SHOWN = 3  # findings per failure; the JSON report has them all
 
 
-def failure_panel(failure: Failure) -> Panel:
+def failure_panel(failure: Failure, width: int = 120) -> Panel:
     style = CATEGORY_STYLE.get(failure.category.value, "")
     head = Text()
     head.append(failure.category.value, style=f"bold {style}")
@@ -86,7 +101,7 @@ def failure_panel(failure: Failure) -> Panel:
     for finding in failure.baseline[:BASELINE_SHOWN]:
         parts.append(Text(f"baseline {finding.kind}: {finding.summary}", style="cyan"))
     if failure.timeline:
-        parts.append(timeline_table(failure))
+        parts.append(timeline_table(failure, width))
     title = f"{failure.test.suite} › {failure.test.name}" if failure.test.suite else failure.test.name
     return Panel(Group(*parts), title=title, title_align="left", border_style=style or "white")
 
@@ -100,9 +115,9 @@ def print_report(report: Report, console: Console) -> None:
     counts = ", ".join(f"{n} {c}" for c, n in report.by_category.items()) or "nothing to explain"
     console.print(f"{len(report.failures)} failed test(s) of {report.tests_total}: {counts}")
     if report.failures:
-        console.print(summary_table(report))
+        console.print(summary_table(report, console.width))
         for failure in report.failures:
-            console.print(failure_panel(failure))
+            console.print(failure_panel(failure, console.width))
     if report.warnings:
         console.print(Text(f"{len(report.warnings)} warning(s):", style="yellow"))
         for warning in report.warnings:
