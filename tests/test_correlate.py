@@ -129,3 +129,14 @@ def test_tag_must_be_the_whole_slug_and_header_tags_count():
                                                     "cccccccc00000000000000000000000a"]
     only_sso = _request("dddddddd-0000-0000-0000-00000000000b", T0 + 1, ua="x triage-test/login-sso")
     assert correlate(_build(only_sso, [_test("login", T0)])).failures[0].links == []
+
+
+def test_evidence_from_a_row_with_missing_values_has_none_not_nan():
+    import numpy as np
+
+    from triage.classify.engine import to_evidence
+
+    evidence = to_evidence({"layer": "app", "source": "x.log", "line": 3, "level": np.nan,
+                            "message": np.nan, "status": pd.NA, "ts": pd.NaT, "request_id": np.nan})
+    assert (evidence.level, evidence.message, evidence.status, evidence.ts, evidence.request_id) == \
+        (None, "", None, None, None)

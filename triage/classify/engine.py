@@ -164,6 +164,7 @@ def render(template: str, firsts: dict[str, dict[str, Any]], ctx: FailureContext
 
 
 def to_evidence(row: dict[str, Any]) -> Evidence:
+    row = _clean(row)  # a frame's missing values (NaN from categories, NA, NaT) are None
     ts = row.get("ts")
     iso = to_iso(ts.timestamp()) if isinstance(ts, pd.Timestamp) else None
     status = row.get("status")
