@@ -133,6 +133,7 @@ def test_tag_must_be_the_whole_slug_and_header_tags_count():
 
 def test_evidence_from_a_row_with_missing_values_has_none_not_nan():
     import numpy as np
+    import pandas as pd
 
     from triage.classify.engine import to_evidence
 
