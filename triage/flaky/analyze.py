@@ -15,7 +15,7 @@ from triage.flaky.cluster import FlakyClusterer
 from triage.flaky.evidence import EvidenceStore, endpoint_tokens, events_for_run, failure_windows, timeline
 from triage.flaky.history import History, load_history
 from triage.flaky.result import FlakyCluster, FlakyReport, OutageBuild, TestFlakiness
-from triage.flaky.stats import build_outcomes, outcome_string, test_stats, with_outcomes
+from triage.flaky.stats import build_outcomes, outcome_string, per_test_stats, with_outcomes
 
 VERDICT_ORDER = {"flaky": 0, "broken": 1, "regression": 2, "failing": 3, "failed": 4, "passing": 5}
 MAX_LOG_EVIDENCE = 8
@@ -36,7 +36,7 @@ def analyze_history(data_dir: Path, build_ids: list[str], rules: list[Rule], *,
     outcomes = build_outcomes(history.results)
     outage_ids = set(outcomes.loc[outcomes["outage"], "build"])
     clean = history.results[~history.results["build"].isin(outage_ids)]
-    stats = test_stats(clean)
+    stats = per_test_stats(clean)
     runs = with_outcomes(clean)
     verdicts = classify_tests(runs, stats, history.builds)
     store = EvidenceStore(Path(data_dir))

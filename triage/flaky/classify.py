@@ -63,7 +63,7 @@ def touching(paths: tuple[str, ...] | None, key: str) -> list[str]:
 
 def classify_tests(runs: pd.DataFrame, stats: pd.DataFrame, builds: pd.DataFrame) -> dict[str, TestVerdict]:
     """A verdict per test. ``runs`` come from ``stats.with_outcomes`` (outage builds
-    already removed), ``stats`` from ``stats.test_stats``, ``builds`` from the history."""
+    already removed), ``stats`` from ``stats.per_test_stats``, ``builds`` from the history."""
     meta = builds.set_index("build")
     figures = stats.set_index("key")
     verdicts = {}

@@ -47,7 +47,7 @@ class History:
         return list(self.builds["build"])
 
 
-def test_key(suite: str, name: str) -> str:
+def result_key(suite: str, name: str) -> str:
     """``<suite>::<name>``: one test across builds (the key truth files use)."""
     return f"{suite}::{name}"
 
@@ -149,7 +149,7 @@ def result_row(info: dict[str, Any], test: TestResult) -> dict[str, Any]:
     message = test.message or (test.stack.splitlines()[0] if test.stack else "")
     return {
         "build": info["build"], "started_at": info["started_at"], "commit": info["commit"],
-        "env": info["env"], "trigger": info["trigger"], "key": test_key(test.suite, test.name),
+        "env": info["env"], "trigger": info["trigger"], "key": result_key(test.suite, test.name),
         "suite": test.suite, "name": test.name, "status": test.status.value,
         "attempts": int(test.attempts), "passed_on_retry": bool(test.passed_on_retry),
         "message": message if failed else "", "failure_type": test.failure_type if failed else "",

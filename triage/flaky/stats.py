@@ -39,7 +39,7 @@ def with_outcomes(results: pd.DataFrame) -> pd.DataFrame:
     return runs.sort_values(["key", "_order"], kind="stable")
 
 
-def test_stats(results: pd.DataFrame) -> pd.DataFrame:
+def per_test_stats(results: pd.DataFrame) -> pd.DataFrame:
     """One row per test (``STATS_COLUMNS``), sorted by key.
 
     ``results`` must be in build order (oldest build first), as loaded.
