@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from tests.conftest import SAMPLE_DATA
 from triage import api
 from triage.cli import app
-from triage.errors import UsageError
+from triage.errors import UsageError, compact_ids
 from triage.flaky import render_flaky
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,6 +93,8 @@ def test_clusters_name_their_evidence(whole):
     assert any("upstream:search-backend.vendor.example" in line for line in vendor["evidence"])
     assert any(e["file"].endswith("logs/dependency/egress-envoy.log") for e in vendor["log_evidence"])
     assert "dependency.upstream-failure" in vendor["rules"]
+    # chronological; 1234 is the scenario build where the vendor timed out again
+    assert vendor["builds"] == ["1184", "1192", "1201", "1210", "1220", "1226", "1234"]
     pool = by_category["traffic"]
     assert "traffic.pool-exhausted" in pool["rules"]
     assert any("HikariPool-1" in e["message"] for e in pool["log_evidence"])
@@ -176,3 +178,11 @@ def test_cli_json_markdown_terminal_and_errors(tmp_path):
     empty.mkdir()
     result = runner.invoke(app, ["flaky", "--data-dir", str(empty)])
     assert result.exit_code == 2 and "no builds under" in result.stderr
+
+
+def test_long_build_lists_are_named_as_ranges():
+    assert compact_ids(["1180", "1181", "1182", "1230", "1234", "1235", "nightly", "7"]) == \
+        "1180-1182, 1230, 1234-1235, nightly, 7"
+    assert compact_ids([str(n) for n in range(0, 200, 2)], limit=3) == "0, 2, 4 ..."
+    with pytest.raises(UsageError, match=r"available: 1180-1230, 1234-1240$"):
+        api.flaky(SAMPLE_DATA, builds="1300..1400")

@@ -43,7 +43,7 @@ def analyze_history(data_dir: Path, build_ids: list[str], rules: list[Rule], *,
     flaky_keys = [key for key, v in verdicts.items() if v.verdict == "flaky"]
     bad = failure_windows(runs[runs["bad"] & runs["key"].isin(flaky_keys)], history.builds)
     run_events = {index: events_for_run(store, row) for index, row in bad.iterrows()}
-    clusters = _clusters(bad, run_events, rules)
+    clusters = _clusters(bad, run_events, rules, history.build_ids)
     tests = _tests(history, stats, runs, verdicts, clusters, outage_ids, rules)
     return FlakyReport(
         builds=history.build_ids, tests=tests, clusters=clusters,
@@ -52,9 +52,11 @@ def analyze_history(data_dir: Path, build_ids: list[str], rules: list[Rule], *,
         generated_by=f"triage {__version__}")
 
 
-def _clusters(bad: pd.DataFrame, run_events: dict, rules: list[Rule]) -> list[FlakyCluster]:
+def _clusters(bad: pd.DataFrame, run_events: dict, rules: list[Rule],
+              build_order: list[str]) -> list[FlakyCluster]:
     if bad.empty:
         return []
+    position = {build: i for i, build in enumerate(build_order)}
     tokens_by_run = {index: endpoint_tokens(events) for index, events in run_events.items()}
     upstreams = {key: set().union(*(tokens_by_run[i] for i in bad.index[bad["key"] == key]))
                  for key in bad["key"].unique()}
@@ -67,14 +69,14 @@ def _clusters(bad: pd.DataFrame, run_events: dict, rules: list[Rule]) -> list[Fl
         signature = rows["signature"].mode()
         found.append(FlakyCluster(
             id=f"c{number}", tests=sorted(keys), signature=signature.iloc[0] if len(signature) else None,
-            category=guess.category, builds=sorted(rows["build"].unique(), key=list(bad["build"]).index),
+            category=guess.category, builds=sorted(rows["build"].unique(), key=position.__getitem__),
             confidence=guess.confidence, rules=guess.rules, explanation=guess.explanation,
-            evidence=_cluster_evidence(rows, tokens_by_run), log_evidence=guess.evidence[:MAX_LOG_EVIDENCE]))
+            evidence=_cluster_evidence(rows, tokens_by_run, position), log_evidence=guess.evidence[:MAX_LOG_EVIDENCE]))
     return found
 
 
-def _cluster_evidence(rows: pd.DataFrame, tokens_by_run: dict) -> list[str]:
-    builds = list(dict.fromkeys(rows["build"]))
+def _cluster_evidence(rows: pd.DataFrame, tokens_by_run: dict, position: dict[str, int]) -> list[str]:
+    builds = sorted(rows["build"].unique(), key=position.__getitem__)
     members = rows["key"].nunique()
     evidence = []
     if members > 1:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from triage.errors import UsageError
+from triage.errors import UsageError, compact_ids
 from triage.flaky.history import read_metadata
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|d|w)\s*$", re.IGNORECASE)
@@ -94,7 +94,7 @@ def select_builds(data_dir: Path, available: list[str], builds: str | None = Non
         window = " ".join(part for part in (f"--builds {builds}" if builds else "",
                                             f"--since {since}" if since else "") if part)
         raise UsageError(f"no builds under {data_dir}/builds match {window or 'the window'}; "
-                         f"available: {', '.join(available[:20]) or '(none)'}")
+                         f"available: {compact_ids(available) or '(none)'}")
     undated_last = pd.Timestamp.max.tz_localize("UTC")
     chosen.sort(key=lambda b: (stamps[b] if stamps[b] is not None else undated_last, positions[b]))
     return chosen, warnings
