@@ -19,7 +19,7 @@ from triage.classify.rules import Rule, load_rules
 from triage.config import resolve
 from triage.correlate import Correlation, correlate
 from triage.errors import UnknownBuildError, UsageError
-from triage.flaky import FlakyReport, analyze_history
+from triage.flaky.result import FlakyReport
 from triage.flaky.window import select_builds
 from triage.ingest.loader import LoadedBuild, load_build as _load_folder
 from triage.model import BuildInfo, Report
@@ -103,6 +103,8 @@ def flaky(data_dir: Path | str | None = None, builds: str | None = None, since: 
         raise UsageError(f"no builds under {settings.data_dir}/builds; point --data-dir at a folder "
                          f"holding builds/<id>/")
     chosen, warnings = select_builds(settings.data_dir, available, builds, since, now)
+    from triage.flaky.analyze import analyze_history  # imports scikit-learn: only when asked
+
     report = analyze_history(settings.data_dir, chosen, load_rules(settings.rules),
                              window={"builds": builds, "since": since}, warnings=warnings)
     return redact_value(report) if redact else report

@@ -10,9 +10,18 @@ flaky tests, a category guess from the rules) -> ``result`` (typed report) ->
 """
 from __future__ import annotations
 
-from triage.flaky.analyze import analyze_history
+from typing import Any
+
 from triage.flaky.render import FORMATS, print_flaky, render_flaky
 from triage.flaky.result import SCHEMA, FlakyCluster, FlakyReport, OutageBuild, TestFlakiness
 
 __all__ = ["FORMATS", "SCHEMA", "FlakyCluster", "FlakyReport", "OutageBuild", "TestFlakiness",
            "analyze_history", "print_flaky", "render_flaky"]
+
+
+def __getattr__(name: str) -> Any:
+    # scikit-learn takes seconds to import; only an analysis needs it, not every command.
+    if name == "analyze_history":
+        from triage.flaky.analyze import analyze_history
+        return analyze_history
+    raise AttributeError(f"module 'triage.flaky' has no attribute {name!r}")
