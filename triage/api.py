@@ -4,11 +4,13 @@
     build = triage.load_build("1234")            # test results, events DataFrame, metadata
     report = triage.analyze(build)               # correlate + classify -> Report
     print(triage.render(report, "markdown"))
+    history = triage.api.flaky(builds="1200..1240")  # flakiness across builds -> FlakyReport
 
 Nothing here prints or exits; errors are ``TriageError`` subclasses.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +19,9 @@ from triage.classify import classify_failure
 from triage.classify.rules import Rule, load_rules
 from triage.config import resolve
 from triage.correlate import Correlation, correlate
-from triage.errors import UnknownBuildError
+from triage.errors import UnknownBuildError, UsageError
+from triage.flaky.result import FlakyReport
+from triage.flaky.window import select_builds
 from triage.ingest.loader import LoadedBuild, ProgressCallback, load_build as _load_folder
 from triage.model import BuildInfo, Report
 from triage.redact import redact_value
@@ -147,3 +151,27 @@ def capture(options: "CaptureOptions", environ: dict[str, str] | None = None) ->
     from triage.drift.capture import capture as capture_context
 
     return capture_context(options, environ)
+
+
+def flaky(data_dir: Path | str | None = None, builds: str | None = None, since: str | None = None,
+          rules_paths: list[Path] | None = None, now: datetime | None = None,
+          redact: bool = True) -> FlakyReport:
+    """Flakiness across the builds of a data dir: what ``triage flaky`` does.
+
+    ``builds`` is a range such as ``"1200..1229"`` (either end may be open),
+    ``since`` an age (``"14d"``, ``"36h"``, ``"2w"``, counted back from ``now``,
+    default the current time) or an ISO date. Builds whose report cannot be
+    parsed are skipped and named in ``warnings``. Raises UsageError for a bad
+    window, an empty selection or a data dir without builds.
+    """
+    settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
+    available = list_builds(settings.data_dir)
+    if not available:
+        raise UsageError(f"no builds under {settings.data_dir}/builds; point --data-dir at a folder "
+                         f"holding builds/<id>/")
+    chosen, warnings = select_builds(settings.data_dir, available, builds, since, now)
+    from triage.flaky.analyze import analyze_history  # imports scikit-learn: only when asked
+
+    report = analyze_history(settings.data_dir, chosen, load_rules(settings.rules),
+                             window={"builds": builds, "since": since}, warnings=warnings)
+    return redact_value(report) if redact else report

@@ -149,6 +149,38 @@ def builds(data_dir: Optional[Path] = DataDirOption) -> None:
 
 
 @app.command()
+def flaky(
+    data_dir: Optional[Path] = DataDirOption,
+    builds_range: Optional[str] = typer.Option(None, "--builds", help="Builds A..B (inclusive; either end "
+                                               "may be left open: 1200.. or ..1229)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only builds started within this age "
+                                        "(14d, 36h, 2w) before now, or since a date (2026-11-01)."),
+    fmt: str = typer.Option("terminal", "--format", "-f", help="One of: terminal, json, markdown."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    rules: Optional[list[Path]] = RulesOption,
+) -> None:
+    """Flaky, broken and outage builds across the build history, and flaky tests grouped by cause.
+
+    Example: triage flaky --builds 1200..1240 --format json --output flaky.json
+    """
+    from triage.flaky import FORMATS as FLAKY_FORMATS, print_flaky, render_flaky
+
+    if fmt not in FLAKY_FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FLAKY_FORMATS)}", param_hint="--format")
+    try:
+        report = api.flaky(data_dir, builds=builds_range, since=since, rules_paths=rules)
+    except TriageError as exc:
+        _fail(exc)
+    if output is not None:
+        output.write_text(render_flaky(report, fmt), encoding="utf-8")
+        _console(stderr=True).print(f"wrote {fmt} flakiness report over {len(report.builds)} builds to {output}")
+    elif fmt == "terminal":
+        print_flaky(report, _console())
+    else:
+        sys.stdout.write(render_flaky(report, fmt))
+
+
+@app.command()
 def detect(paths: list[Path] = typer.Argument(..., help="Files to recognise.")) -> None:
     """Show which format triage recognises in each file, and what it read.
 

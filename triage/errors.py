@@ -18,10 +18,30 @@ class UsageError(TriageError):
     """Bad arguments or input the user can fix (exit 2)."""
 
 
+def compact_ids(ids: list[str], limit: int = 30) -> str:
+    """Build ids with runs of consecutive numbers shown as ``first-last``: a history of
+    hundreds of builds still fits one line. At most ``limit`` items, then ``...``."""
+    items: list[str] = []
+    run: list[int] = []
+    for build in ids + [""]:
+        if build.isdigit() and run and int(build) == run[-1] + 1:
+            run.append(int(build))
+            continue
+        if run:
+            # Two in a row read better as two ids than as a range.
+            items += [str(n) for n in run] if len(run) < 3 else [f"{run[0]}-{run[-1]}"]
+            run = []
+        if build.isdigit():
+            run = [int(build)]
+        elif build:
+            items.append(build)
+    return ", ".join(items[:limit]) + (" ..." if len(items) > limit else "")
+
+
 class UnknownBuildError(UsageError):
     def __init__(self, build_id: str, data_dir: str, available: list[str]):
         self.available = available
-        shown = ", ".join(available[:30]) + (" ..." if len(available) > 30 else "")
+        shown = compact_ids(available)
         super().__init__(
             f"build {build_id!r} not found under {data_dir}/builds; "
             f"available builds: {shown or '(none)'}"

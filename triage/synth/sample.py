@@ -1,19 +1,21 @@
-"""``sample_data/``: every build, ``truth.json`` and a README naming the evidence lines."""
+"""``sample_data/``: every build, ``truth.json``, ``history-truth.json`` and a README
+naming the evidence lines."""
 from __future__ import annotations
 
 import json
 import shutil
 from pathlib import Path
 
-from triage.synth import incidents, scenarios
+from triage.synth import history, incidents, scenarios
+from triage.synth.history import HistoryBuild
 from triage.synth.scenarios import Built
 
 GENERATORS = (scenarios.build_1230, scenarios.build_1234) + incidents.BUILDS
 
 
 def build_all() -> list[Built]:
-    """Simulate every sample build (nothing is written yet)."""
-    return [generate() for generate in GENERATORS]
+    """Simulate every sample build, history first (nothing is written yet)."""
+    return [*history.build_history(), *(generate() for generate in GENERATORS)]
 
 
 def generate_sample_data(out: Path) -> list[Path]:
@@ -25,7 +27,8 @@ def write_sample_data(out: Path, built: list[Built]) -> list[Path]:
     """Write ``built`` under ``out`` (filling each sink's evidence marks); returns the files.
 
     Only the folders and files this generator owns are replaced:
-    ``builds/<id>/`` for its build ids, ``truth.json`` and ``README.md``.
+    ``builds/<id>/`` for its build ids, ``truth.json``, ``history-truth.json``
+    (when history builds are among ``built``) and ``README.md``.
     """
     out = Path(out)
     written: list[Path] = []
@@ -39,6 +42,12 @@ def write_sample_data(out: Path, built: list[Built]) -> list[Path]:
                                     encoding="utf-8")
     (out / "README.md").write_text(readme(built, out), encoding="utf-8")
     written += [out / "truth.json", out / "README.md"]
+    past = [b for b in built if isinstance(b, HistoryBuild)]
+    if past:
+        (out / "history-truth.json").write_text(
+            json.dumps(history.history_truth(past), indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+            encoding="utf-8")
+        written.append(out / "history-truth.json")
     return sorted(written)
 
 
@@ -73,6 +82,8 @@ def readme(built: list[Built], out: Path) -> str:
         "| build | summary |",
         "|---|---|",
     ]
+    past = [b for b in built if isinstance(b, HistoryBuild)]
+    built = [b for b in built if not isinstance(b, HistoryBuild)]
     lines += [f"| {b.build} | {b.summary} |" for b in built]
     for b in built:
         lines += ["", f"## {b.build}", "", b.summary, ""]
@@ -95,4 +106,6 @@ def readme(built: list[Built], out: Path) -> str:
         if other:
             lines += ["", "Other marked lines:", ""]
             lines += [f"- {label}: {', '.join(where)}" for label, where in other.items()]
+    if past:
+        lines += history.readme_section(past)
     return "\n".join(lines) + "\n"
