@@ -65,14 +65,14 @@ def _name_groups(ids: np.ndarray, component: np.ndarray) -> tuple[np.ndarray, np
         pd.Series(ids).str.len().max())
     sortable = ids.astype(str) if widest <= _FIXED_WIDTH_LIMIT else ids
     order = np.argsort(sortable, kind="stable")
-    # The first id of each component in sorted order is its smallest.
-    _, first = np.unique(component[order], return_index=True)
-    smallest = order[first]
-    names = ids[smallest]
-    name_order = np.argsort(names.astype(str) if widest <= _FIXED_WIDTH_LIMIT else names, kind="stable")
-    group_of_component = np.empty(len(name_order), dtype=np.int64)
-    group_of_component[component[smallest][name_order]] = np.arange(len(name_order))
-    return group_of_component[component], names[name_order]
+    in_order = component[order]
+    # Each component's first position in sorted order is its smallest id; taken
+    # in that order, the components come out sorted by name.
+    _, first = np.unique(in_order, return_index=True)
+    first.sort()
+    group_of_component = np.empty(len(first), dtype=np.int64)
+    group_of_component[in_order[first]] = np.arange(len(first))
+    return group_of_component[component], ids[order[first]]
 
 
 def assign_keys(events: pd.DataFrame) -> pd.Series:
