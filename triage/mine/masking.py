@@ -1,7 +1,8 @@
 """Masks for the variable parts of a log or failure message.
 
 ``mask_text`` replaces timestamps, URLs' variable parts, UUIDs, hex values, IP
-addresses, e-mail addresses, file paths, durations and numbers with ``<*>``;
+addresses, e-mail addresses, file paths, host:port, sizes, durations and
+numbers with ``<*>``;
 ``mask_quoted`` also replaces quoted values (used for failure signatures, where
 a quoted value is almost always data). ``normalise_stack`` collapses the parts
 of a stack trace that change between runs of the same failure.
@@ -14,36 +15,90 @@ VARIABLE = "<*>"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
-# Order matters: wide shapes (timestamps, URLs, UUIDs) go before the pieces
-# they contain (numbers, hex), so a timestamp becomes one <*> and not five.
-_TEXT_MASKS: tuple[re.Pattern[str], ...] = (
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+
+# Each mask: a cheap test that must pass before the regex runs (most lines
+# have no URL, e-mail or path, and regexes are what a miner spends its time
+# on), then the regex. Order matters: wide shapes (timestamps, URLs, UUIDs)
+# go before the pieces they contain (numbers, hex), so a timestamp becomes one
+# <*> and not five.
+_TIMESTAMP = re.compile(
     # ISO 8601 / RFC 3339 and "2026-11-20 10:00:01,250" style date-times.
-    re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
-               r"(?:Z|[+-]\d{2}:?\d{2}\b)?"),
-    # Syslog / RFC 2822 style "Nov 20 10:00:01" and "Thu, 20 Nov 2026 10:00:01 GMT".
-    re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? \d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct"
-               r"|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2}(?: (?:GMT|UTC|[+-]\d{4}))?"),
-    re.compile(r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov"
-               r"|Dec) {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?: \d{4})?\b"),
+    r"\b\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2}\b)?"
+    # RFC 2822 "Thu, 20 Nov 2026 10:00:01 GMT".
+    rf"|\b{_WEEKDAY},? \d{{1,2}} {_MONTH} \d{{4}} \d{{2}}:\d{{2}}:\d{{2}}(?: (?:GMT|UTC|[+-]\d{{4}}))?"
+    # Syslog and ctime "Nov 20 10:00:01", "Fri Jun 17 07:07:00 2005".
+    rf"|\b(?:{_WEEKDAY} )?{_MONTH} {{1,2}}\d{{1,2}} \d{{2}}:\d{{2}}:\d{{2}}(?: \d{{4}})?\b"
     # Clock times on their own: 10:00:01, 10:00:01.250.
-    re.compile(r"(?<![\w:])\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?![\w:])"),
-    # URLs: keep scheme and path words, mask host, port, query and fragment.
-    re.compile(r"(?<=://)[^\s/'\"?#<>]+"),
-    re.compile(r"(?<=[\w/])\?[^\s'\"<>]*"),
-    re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
-    re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
-    # IPv6 (at least three groups with two colons) and IPv4 with optional port.
-    re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{0,4}(?:%\w+)?(?![\w:])"),
-    re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?![\w.])"),
-    re.compile(r"\b0[xX][0-9a-fA-F]+\b"),
-    # Absolute file paths of two or more segments.
-    re.compile(r"(?<![\w:/<])/(?:[\w.@~+-]+/)+[\w.@~+-]*"),
-    # Host names with a port: api.example.com:443.
-    re.compile(r"\b[\w-]+(?:\.[\w-]+)+:\d{1,5}\b|(?<!\S)[a-z][a-z0-9-]*:\d{2,5}(?!\S)"),
-    # Sizes, "1190 bytes (1.16 KB)" as one value, and durations.
-    re.compile(r"<?\b\d+(?:\.\d+)?\s?(?:bytes|[KMGTP]i?B|B)\b(?: \(\d+(?:\.\d+)? [KMGTP]i?B\))?"),
-    re.compile(r"<?\b\d+(?:\.\d+)?\s?(?:ms|msecs?|us|µs|ns|s|sec|secs|seconds|min|m|h)\b"),
+    r"|(?<![\w:])\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?![\w:])")
+# URLs: keep scheme and path words, mask host and port, query and fragment.
+_URL_HOST = re.compile(r"(?<=://)[^\s/'\"?#<>]+")
+_QUERY = re.compile(r"(?<=[\w/]\?)[^\s'\"<>]+")
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# IPv6 (at least three groups) and IPv4 with an optional port.
+_IPV6 = re.compile(r"(?<![\w:])(?=[0-9a-fA-F:]*\d)(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?:%\w+)?(?![\w:])")
+_IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?![\w.])")
+_HEX = re.compile(r"\b0[xX][0-9a-fA-F]+\b|\b(?=[a-fA-F]*\d)(?=\d*[a-fA-F])[0-9a-fA-F]{12,}\b")
+# Absolute file paths of two or more segments.
+_PATH = re.compile(r"(?<![\w:/<>])/(?:[\w.@~+-]+/)+[\w.@~+-]*")
+# Host names with a port: api.example.com:443, and a bare "wpad:80" token.
+_HOST_PORT = re.compile(r"(?<![\w.-])[A-Za-z][\w-]*(?:\.[\w-]+)+:\d{1,5}(?![\w.:])"
+                        r"|(?<!\S)[a-z][a-z0-9-]*:\d{2,5}(?!\S)")
+# Sizes ("1190 bytes (1.16 KB)" as one value) and durations ("6 ms", "<1 sec").
+_QUANTITY = re.compile(r"<?\b\d+(?:\.\d+)?\s?(?:bytes|[KMGTP]i?B|B|ms|msecs?|us|µs|ns|s|secs?|seconds"
+                       r"|min|m|h)\b(?: \(\d+(?:\.\d+)? [KMGTP]i?B\))?")
+_NUMBER = re.compile(r"(?<![\w.<])[-+]?\d+(?:\.\d+)*(?![\w.>])")
+_RUNS = re.compile(r"(?:<\*>){2,}")
+
+
+_CLOCK_HINT = re.compile(r"\d:\d\d")
+
+
+def _has_clock(text: str) -> bool:
+    return ":" in text and _CLOCK_HINT.search(text) is not None
+
+
+def _has_colon(text: str) -> bool:
+    return ":" in text
+
+
+def _always(text: str) -> bool:
+    return True
+
+
+# The masks ``message_key`` runs on the text: shapes that span tokens or hide
+# a variable inside a token that keeps words. Its token rule does the rest
+# (a token still holding a digit becomes <*> whole, covering numbers, hex,
+# UUIDs, IP addresses and host:port; a unit after a number joins it).
+_SPANNING_MASKS: tuple[tuple[str, object, re.Pattern[str]], ...] = (
+    ("timestamp", _has_clock, _TIMESTAMP),
+    ("url", lambda text: "://" in text, _URL_HOST),
+    ("query", lambda text: "?" in text, _QUERY),
+    ("email", lambda text: "@" in text, _EMAIL),
+    ("path", lambda text: "/" in text, _PATH),
 )
+_ALL_MASKS: tuple[tuple[str, object, re.Pattern[str]], ...] = _SPANNING_MASKS[:2] + (
+    ("uuid", lambda text: "-" in text, _UUID),
+    ("ipv6", _has_colon, _IPV6),
+    ("ipv4", lambda text: "." in text, _IPV4),
+    ("hex", _always, _HEX),
+) + _SPANNING_MASKS[2:] + (
+    ("host-port", _has_colon, _HOST_PORT),
+    ("quantity", _always, _QUANTITY),
+    ("number", _always, _NUMBER),
+)
+
+MASK_KINDS = tuple(name for name, _, _ in _ALL_MASKS)
+
+
+def _apply(masks: tuple[tuple[str, object, re.Pattern[str]], ...], text: str) -> str:
+    for _, worth_trying, pattern in masks:
+        if worth_trying(text):  # type: ignore[operator]
+            text = pattern.sub(VARIABLE, text)
+    return _RUNS.sub(VARIABLE, text) if "<*><*>" in text else text
+
 
 _QUOTED = re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\"|`[^`\n]{0,200}`")
 
@@ -54,10 +109,14 @@ def strip_ansi(text: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """``text`` with every structured variable (see module docstring) as ``<*>``."""
-    for pattern in _TEXT_MASKS:
-        text = pattern.sub(VARIABLE, text)
-    return text
+    """``text`` with every variable kind in ``MASK_KINDS`` replaced by ``<*>``."""
+    return _apply(_ALL_MASKS, text)
+
+
+def mask_spanning(text: str) -> str:
+    """``text`` with timestamps, URLs' hosts and queries, e-mail addresses and
+    paths replaced by ``<*>``: what the miner needs before its token rule."""
+    return _apply(_SPANNING_MASKS, text)
 
 
 def mask_quoted(text: str) -> str:

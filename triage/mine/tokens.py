@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import re
 
-from triage.mine.masking import VARIABLE, mask_text, strip_ansi
+from triage.mine.masking import VARIABLE, mask_spanning, strip_ansi
 
 Key = tuple[str, ...]
 
 _KEY_VALUE = re.compile(r"(?<=[\w\]]=)(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s,;)\]}&\"']+)")
 _BOOLEAN = re.compile(r"\b(?:true|false|True|False|TRUE|FALSE)\b")
 # "()" and "[]" standing alone are a value that happened to be empty this time.
-_EMPTY_BRACKETS = re.compile(r"(?<=\s)(?:\(\)|\[\])(?=\s|$)")
+_EMPTY_BRACKETS = re.compile(r"(?<!\S)(?:\(\)|\[\])(?!\S)")
 _VARIABLE_HINT = re.compile(r"\d|<\*>")
-_NAMED_VALUE = re.compile(r"^([A-Za-z_][\w.,-]*[=:])(.+)$")
+_NAMED = re.compile(r"[A-Za-z_][A-Za-z_.,-]*[=:](?=\S)")
+_HOST_PORT = re.compile(r"[A-Za-z][\w-]*(?:\.[\w-]+)+:\d{1,5}\W?$|[a-z][a-z0-9-]*:\d{2,5}$")
+# A unit after a number belongs to the value: "451 bytes", "6 ms", "5.2 KB,".
+_UNITS = frozenset("bytes byte B KB MB GB TB KiB MiB GiB ms msec msecs us µs ns s sec secs "
+                   "second seconds min mins minute minutes h".split())
 _PIECE = re.compile(r"[^=:,()\[\]{}|\"']+|.")
 
 
@@ -29,12 +33,13 @@ def _empty_to_variable(match: re.Match[str]) -> str:
 
 
 def _mask_token(token: str) -> str:
-    if not _VARIABLE_HINT.search(token):
+    """``token`` itself, ``name=<*>``/``name:<*>``, or ``<*>``."""
+    if token.isalpha() or not _VARIABLE_HINT.search(token):
         return token
-    named = _NAMED_VALUE.match(token)
-    if named and not _VARIABLE_HINT.search(named.group(1)):
-        return named.group(1) + VARIABLE
-    return VARIABLE
+    named = _NAMED.match(token)
+    if named is None or _HOST_PORT.match(token):
+        return VARIABLE
+    return named.group(0) + VARIABLE
 
 
 def _mask_pieces(token: str) -> str:
@@ -49,23 +54,33 @@ def _mask_pieces(token: str) -> str:
     return "".join(out)
 
 
+def _prepare(message: str) -> str:
+    text = strip_ansi(message) if "\x1b" in message else message
+    text = mask_spanning(text)
+    if "=" in text:
+        text = _KEY_VALUE.sub(VARIABLE, text)
+    if "rue" in text or "alse" in text or "RUE" in text or "ALSE" in text:
+        text = _BOOLEAN.sub(VARIABLE, text)
+    if "()" in text or "[]" in text:
+        text = _EMPTY_BRACKETS.sub(_empty_to_variable, text)
+    return text
+
+
 def message_key(message: str) -> Key:
     """The masked token key of one log message (an empty tuple for a blank one)."""
-    text = mask_text(strip_ansi(message).strip())
-    text = _KEY_VALUE.sub(VARIABLE, text)
-    text = _BOOLEAN.sub(VARIABLE, text)
-    text = _EMPTY_BRACKETS.sub(_empty_to_variable, text)
-    raw = text.split()
+    text = _prepare(message)
     key: list[str] = []
-    for token in raw:
+    previous = ""
+    for token in text.split():
         token = _mask_token(token)
-        if token == VARIABLE and key and key[-1] == VARIABLE:
+        if previous == VARIABLE and (token == VARIABLE or token.rstrip(",;.)") in _UNITS):
             continue
         key.append(token)
-    if raw and all(token == VARIABLE for token in key):
+        previous = token
+    if key and all(token == VARIABLE for token in key):
         # Nothing constant is left: keep the words inside the tokens instead,
         # so "setLightsOn(true)" and "setDataSource(1, 2)" stay apart.
-        return tuple(_mask_pieces(token) for token in raw)
+        return tuple(_mask_pieces(token) for token in text.split())
     return tuple(key)
 
 
