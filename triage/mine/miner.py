@@ -56,6 +56,7 @@ class TemplateMiner:
         self._buckets: dict[_BucketId, dict[str, Key]] = {}
         self._key_counts: Counter[Key] = Counter()
         self._general_by_length: dict[int, set[Key]] = {}
+        self._by_slot: dict[tuple[int, int, str], set[Key]] = {}
 
     def add(self, message: str) -> Template:
         """Learn from ``message`` and return its current template."""
@@ -118,10 +119,7 @@ class TemplateMiner:
             key = pending.pop()
             if key in self._active or self._parent.get(key, key) != key:
                 continue
-            self._parent.setdefault(key, key)
-            self._active.add(key)
-            if VARIABLE in key:
-                self._general_by_length.setdefault(len(key), set()).add(key)
+            self._register(key)
             for position in range(len(key)):
                 bucket_id = (position, _blank(key, position))
                 bucket = self._buckets.setdefault(bucket_id, {})
@@ -131,6 +129,26 @@ class TemplateMiner:
                     pending.append(general)
                     if key != general:
                         break
+
+    def _register(self, key: Key) -> None:
+        self._parent.setdefault(key, key)
+        self._active.add(key)
+        for position, token in enumerate(key):
+            self._by_slot.setdefault((len(key), position, token), set()).add(key)
+        if VARIABLE in key:
+            self._general_by_length.setdefault(len(key), set()).add(key)
+            self._absorb_covered(key)
+
+    def _absorb_covered(self, general: Key) -> None:
+        """Fold every active template that ``general`` covers into it (whatever came first)."""
+        slots = [self._by_slot.get((len(general), position, token), set())
+                 for position, token in enumerate(general) if token != VARIABLE]
+        if len(slots) < MIN_CONSTANTS:
+            return
+        covered = set.intersection(*sorted(slots, key=len))
+        for key in sorted(covered - {general}):
+            self._retire(key)
+            self._parent[key] = general
 
     def _generalise(self, bucket: dict[str, Key], key: Key, position: int) -> Key:
         general = key[:position] + (VARIABLE,) + key[position + 1:]
@@ -144,6 +162,8 @@ class TemplateMiner:
     def _retire(self, key: Key) -> None:
         self._active.discard(key)
         self._general_by_length.get(len(key), set()).discard(key)
+        for position, token in enumerate(key):
+            self._by_slot.get((len(key), position, token), set()).discard(key)
         for position in range(len(key)):
             bucket = self._buckets.get((position, _blank(key, position)))
             if bucket is not None and bucket.get(key[position]) == key:
@@ -151,7 +171,9 @@ class TemplateMiner:
 
 
 def _covers(general: Key, key: Key) -> bool:
-    return all(g == VARIABLE or g == k for g, k in zip(general, key))
+    """Whether ``general`` matches ``key`` and keeps enough constants to stand for it."""
+    constants = sum(1 for token in general if token != VARIABLE)
+    return constants >= MIN_CONSTANTS and all(g == VARIABLE or g == k for g, k in zip(general, key))
 
 
 def _blank(key: Key, position: int) -> Key:

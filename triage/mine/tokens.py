@@ -80,7 +80,9 @@ def message_key(message: str) -> Key:
     if key and all(token == VARIABLE for token in key):
         # Nothing constant is left: keep the words inside the tokens instead,
         # so "setLightsOn(true)" and "setDataSource(1, 2)" stay apart.
-        return tuple(_mask_pieces(token) for token in text.split())
+        pieces = [_mask_pieces(token) for token in text.split()]
+        return tuple(p for i, p in enumerate(pieces)
+                     if not (p == VARIABLE and i and pieces[i - 1] == VARIABLE))
     return tuple(key)
 
 
