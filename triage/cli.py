@@ -129,6 +129,48 @@ def detect(paths: list[Path] = typer.Argument(..., help="Files to recognise.")) 
         console.print(problem, style="yellow", overflow="fold")
 
 
+@app.command()
+def templates(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+    final: bool = typer.Option(False, "--final", help="Read all input first, then give every line "
+                               "its final template (order-independent; holds the input in memory)."),
+    line_buffered: bool = typer.Option(False, "--line-buffered", help="Flush after every line "
+                                       "(for tail -f pipes)."),
+) -> None:
+    """Mine log templates: one '<template id><TAB><template>' line per stdin line, in order.
+
+    Variables show as <*>; the same miner gives failures their signature. By
+    default it streams: each line gets its template as known when it arrives,
+    and a template can get more general (and so change id) as lines come in;
+    --final waits for all input. Input is read as UTF-8, invalid bytes become
+    U+FFFD; an empty or blank line gets the empty template (its own id and an
+    empty text), so output lines always match input lines one to one.
+
+    Example: triage templates < app.log | cut -f2 | sort | uniq -c | sort -rn
+    """
+    from triage.mine import TemplateMiner, mine
+
+    def lines():
+        for raw in sys.stdin.buffer:
+            yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+    sink = output.open("w", encoding="utf-8") if output is not None else sys.stdout
+    try:
+        if final:
+            for found in mine(lines()).assignments:
+                sink.write(f"{found.id}\t{found.text}\n")
+        else:
+            miner = TemplateMiner()
+            for text in lines():
+                found = miner.add(text)
+                sink.write(f"{found.id}\t{found.text}\n")
+                if line_buffered:
+                    sink.flush()
+    finally:
+        if output is not None:
+            sink.close()
+
+
 @rules_app.command("list")
 def rules_list(rules: Optional[list[Path]] = RulesOption) -> None:
     """List every rule with its category and confidence.

@@ -128,11 +128,12 @@ _DOLLAR_NUMBER = re.compile(r"\$\d+")
 _AT_HASH = re.compile(r"@[0-9a-fA-F]{4,}\b")
 _LAMBDA = re.compile(r"\$\$Lambda(?:\$\d+)?(?:/0x[0-9a-fA-F]+)?(?:/\d+)?")
 _ENHANCER = re.compile(r"\$\$(?:EnhancerBy|FastClassBy|SpringCGLIB|\$?ByteBuddy)\w*(?:\$\$[0-9a-fA-F]+)*")
+_LINE_NUMBER = re.compile(r"(\.[A-Za-z]{1,6}):\d+(?::\d+)?(?=\)|$|\s|,)")
 _MORE = re.compile(r"^\s*\.\.\. \d+ (?:more|common frames omitted)\s*$")
 _GENERATED_FRAME = re.compile(
     r"GeneratedMethodAccessor\d*|GeneratedConstructorAccessor|GeneratedSerializationConstructorAccessor"
     r"|jdk\.internal\.reflect\.|sun\.reflect\.|java\.lang\.reflect\.Method\.invoke"
-    r"|\(<generated>\)|\$Proxy\d+|node:internal/|\(internal/|<anonymous>"
+    r"|\(<generated>\)|\$Proxy\d+|node:internal/|\(internal/"
 )
 
 
@@ -141,7 +142,8 @@ def normalise_stack(stack: str) -> list[str]:
 
     Collapses anonymous-class suffixes (``Foo$1`` -> ``Foo``), object hashes
     (``@1a2b3c``), lambda and proxy class names; drops ``... N more`` lines and
-    generated or reflective frames; masks the rest with ``mask_text``.
+    generated or reflective frames; masks line numbers (``Cart.java:<*>``) and
+    then the rest with ``mask_text``.
     """
     frames: list[str] = []
     for raw in strip_ansi(stack).splitlines():
@@ -152,5 +154,6 @@ def normalise_stack(stack: str) -> list[str]:
         line = _ENHANCER.sub("", line)
         line = _DOLLAR_NUMBER.sub("", line)
         line = _AT_HASH.sub("", line)
+        line = _LINE_NUMBER.sub(r"\1:<*>", line)
         frames.append(mask_text(line))
     return frames
