@@ -1,0 +1,61 @@
+"""`triage templates` per CONTRACT §6: stdin lines -> '<template id>\\t<template>' lines, in order."""
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from triage.cli import app
+from triage.mine import template_id
+
+REPO = Path(__file__).resolve().parents[1]
+EMPTY_ID = template_id("")
+
+
+def _templates(stdin: bytes, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "triage", "templates", *args], input=stdin,
+                          capture_output=True, cwd=REPO, timeout=60)
+
+
+def test_one_output_line_per_input_line_in_order():
+    stdin = (b"Invalid user test9 from 10.0.0.1\n"
+             b"Invalid user bob from 10.0.0.2\n"
+             b"session closed for user root\n")
+    out = _templates(stdin)
+    assert out.returncode == 0, out.stderr
+    user = "Invalid user <*> from <*>"
+    assert out.stdout.decode().splitlines() == [
+        f"{template_id(user)}\t{user}",
+        f"{template_id(user)}\t{user}",
+        f"{template_id('session closed for user root')}\tsession closed for user root",
+    ]
+
+
+def test_empty_lines_crlf_and_invalid_utf8():
+    replaced = "bad \ufffd\ufffd bytes <*>"
+    out = _templates(b"disk 1 full\r\n\n   \nbad \xff\xfe bytes 7\nlast line without newline 3")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.decode("utf-8").splitlines() == [
+        f"{template_id('disk <*> full')}\tdisk <*> full",
+        f"{EMPTY_ID}\t",
+        f"{EMPTY_ID}\t",
+        f"{template_id(replaced)}\t{replaced}",
+        f"{template_id('last line without newline <*>')}\tlast line without newline <*>",
+    ]
+
+
+def test_streaming_shows_the_template_known_so_far_and_final_waits():
+    words = ["bob", "ann", "eve", "joe", "kim"]
+    stdin = "".join(f"Invalid user {w} from 10.0.0.{i}\n" for i, w in enumerate(words)).encode()
+    streamed = [line.split("\t")[1] for line in _templates(stdin).stdout.decode().splitlines()]
+    assert streamed == [f"Invalid user {w} from <*>" for w in words[:4]] + ["Invalid user <*> from <*>"]
+    final = [line.split("\t")[1] for line in _templates(stdin, "--final").stdout.decode().splitlines()]
+    assert final == ["Invalid user <*> from <*>"] * 5
+
+
+def test_output_file_and_no_input(tmp_path):
+    target = tmp_path / "templates.tsv"
+    result = CliRunner().invoke(app, ["templates", "--output", str(target)], input="job 12 done\n")
+    assert result.exit_code == 0, result.output
+    assert target.read_text() == f"{template_id('job <*> done')}\tjob <*> done\n"
+    assert _templates(b"").stdout == b""
