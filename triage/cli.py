@@ -154,18 +154,25 @@ def templates(
         for raw in sys.stdin.buffer:
             yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
-    sink = output.open("w", encoding="utf-8") if output is not None else sys.stdout
-    try:
+    def mined():
         if final:
-            for found in mine(lines()).assignments:
-                sink.write(f"{found.id}\t{found.text}\n")
+            yield from mine(lines()).assignments
         else:
             miner = TemplateMiner()
             for text in lines():
-                found = miner.add(text)
-                sink.write(f"{found.id}\t{found.text}\n")
-                if line_buffered:
-                    sink.flush()
+                yield miner.add(text)
+
+    sink = output.open("w", encoding="utf-8") if output is not None else sys.stdout
+    # Written in batches: with PYTHONUNBUFFERED (or -u) every write is a system call.
+    batch: list[str] = []
+    try:
+        for found in mined():
+            batch.append(f"{found.id}\t{found.text}\n")
+            if line_buffered or len(batch) >= 1024:
+                sink.write("".join(batch))
+                sink.flush()
+                batch.clear()
+        sink.write("".join(batch))
     finally:
         if output is not None:
             sink.close()

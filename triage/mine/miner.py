@@ -57,11 +57,16 @@ class TemplateMiner:
         self._key_counts: Counter[Key] = Counter()
         self._general_by_length: dict[int, set[Key]] = {}
         self._by_slot: dict[tuple[int, int, str], set[Key]] = {}
+        self._rendered: dict[Key, Template] = {}
 
     def add(self, message: str) -> Template:
-        """Learn from ``message`` and return its current template."""
-        text = key_text(self.add_key(message_key(message)))
-        return Template(template_id(text), text, 0)
+        """Learn from ``message`` and return its current template (``count`` 0: see ``templates``)."""
+        general = self.add_key(message_key(message))
+        found = self._rendered.get(general)
+        if found is None:
+            text = key_text(general)
+            found = self._rendered[general] = Template(template_id(text), text, 0)
+        return found
 
     def add_key(self, key: Key) -> Key:
         """Learn from a key made by ``message_key``; return its current template as a key."""
@@ -105,9 +110,15 @@ class TemplateMiner:
 
     def _cover(self, key: Key) -> Key:
         """The most specific active template that matches ``key``, else ``key`` itself."""
+        if not key:
+            return key
+        general = self._general_by_length.get(len(key), set())
+        # A cover has the key's first token or <*> first: look only there.
+        candidates = [c for slot in ((len(key), 0, key[0]), (len(key), 0, VARIABLE))
+                      for c in self._by_slot.get(slot, ()) if c in general]
         best: Key | None = None
-        for candidate in self._general_by_length.get(len(key), ()):
-            if candidate not in self._active or not _covers(candidate, key):
+        for candidate in candidates:
+            if not _covers(candidate, key):
                 continue
             if best is None or (candidate.count(VARIABLE), candidate) < (best.count(VARIABLE), best):
                 best = candidate
