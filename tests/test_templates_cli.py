@@ -59,3 +59,20 @@ def test_output_file_and_no_input(tmp_path):
     assert result.exit_code == 0, result.output
     assert target.read_text() == f"{template_id('job <*> done')}\tjob <*> done\n"
     assert _templates(b"").stdout == b""
+
+
+def test_unwritable_output_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(app, ["templates", "--output", str(tmp_path / "no" / "x.tsv")],
+                                input="a 1\n")
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr and "x.tsv" in result.stderr
+
+
+def test_reader_closing_the_pipe_early_is_not_an_error(tmp_path):
+    source = tmp_path / "big.log"
+    source.write_text("".join(f"request {i} served in {i % 97} ms\n" for i in range(200_000)))
+    shell = f"{sys.executable} -m triage templates < {source} | head -n 1"
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True,
+                         cwd=REPO, timeout=120)
+    assert out.stdout == f"{template_id('request <*> served in <*>')}\trequest <*> served in <*>\n"
+    assert out.stderr == "" and out.returncode == 0

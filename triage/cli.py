@@ -18,7 +18,7 @@ from rich.table import Table
 from triage import __version__, api
 from triage.classify.rules import load_rules
 from triage.config import resolve
-from triage.errors import TriageError
+from triage.errors import TriageError, UsageError
 from triage.ingest.loader import read_source, source_warnings
 from triage.report import FORMATS, print_report, render
 
@@ -162,7 +162,10 @@ def templates(
             for text in lines():
                 yield miner.add(text)
 
-    sink = output.open("w", encoding="utf-8") if output is not None else sys.stdout
+    try:
+        sink = output.open("w", encoding="utf-8") if output is not None else sys.stdout
+    except OSError as exc:
+        _fail(UsageError(f"cannot write {output}: {exc.strerror}; choose a writable --output path"))
     # Written in batches: with PYTHONUNBUFFERED (or -u) every write is a system call.
     batch: list[str] = []
     try:
@@ -173,6 +176,10 @@ def templates(
                 sink.flush()
                 batch.clear()
         sink.write("".join(batch))
+        sink.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         if output is not None:
             sink.close()
