@@ -98,9 +98,20 @@ def test_mine_takes_a_series_and_gives_a_frame():
 def test_signature_uses_the_miner_masking():
     one = "Error: expected status 200, got 401 (x-request-id: 5abd3a427b7f4b228163c674cb5c66b7)"
     two = "Error: expected status 200, got 403 (x-request-id: 01a3cacaa73e48f4ad594d8ea714bba3)"
-    assert normalise(one) == "Error: expected status <*> got <*> (x-request-id: <*>"
+    assert normalise(one) == "Error: expected status <*>, got <*> (x-request-id: <*>)"
     assert signature(one) == signature(two) != signature(one, "AssertionError")
     assert signature("audience 'shop-staging' not allowed") == signature("audience 'x' not allowed")
+
+
+@pytest.mark.parametrize("message, normalised", [
+    ("JWT validation failed: audience 'shop-staging' not allowed (expected 'shop-canary')",
+     "JWT validation failed: audience <*> not allowed (expected <*>)"),
+    ("CORS origin https://canary.shop.example rejected", "CORS origin https://<*> rejected"),
+    ("order-A12B for blk_123 (id=7), user=bob", "<*> for <*> (id=<*>), user=bob"),
+    ("\x1b[31m\n  Connection refused: db-3.internal:5432\n  second line 42", "Connection refused: <*>"),
+])
+def test_normalised_failure_messages_stay_readable(message, normalised):
+    assert normalise(message) == normalised
 
 
 def test_signature_includes_the_top_frames():
