@@ -49,9 +49,7 @@ def mine(messages: Iterable[str]) -> MinedTemplates:
     """
     texts = ["" if m is None or (isinstance(m, float) and m != m) else str(m) for m in messages]
     miner = TemplateMiner()
-    keys = [message_key(text) for text in texts]
-    for key in keys:
-        miner.add_key(key)
+    keys = [miner.observe(text) for text in texts]
     templates = miner.templates()
     by_text = {t.text: t for t in templates}
     assignments = [by_text[key_text(miner.current(key))] for key in keys]

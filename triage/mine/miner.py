@@ -24,6 +24,7 @@ from triage.mine.tokens import Key, key_text, message_key
 
 MIN_DISTINCT_WORDS = 5
 MIN_CONSTANTS = 2
+KEY_CACHE_SIZE = 65_536
 
 _BucketId = tuple[int, Key]
 
@@ -58,15 +59,26 @@ class TemplateMiner:
         self._general_by_length: dict[int, set[Key]] = {}
         self._by_slot: dict[tuple[int, int, str], set[Key]] = {}
         self._rendered: dict[Key, Template] = {}
+        self._keys: dict[str, Key] = {}  # logs repeat lines verbatim: mask each once
 
     def add(self, message: str) -> Template:
         """Learn from ``message`` and return its current template (``count`` 0: see ``templates``)."""
-        general = self.add_key(message_key(message))
+        general = self._resolve(self.observe(message))
         found = self._rendered.get(general)
         if found is None:
             text = key_text(general)
             found = self._rendered[general] = Template(template_id(text), text, 0)
         return found
+
+    def observe(self, message: str) -> Key:
+        """Learn from ``message`` and return its key (``current(key)`` gives its template later)."""
+        key = self._keys.get(message)
+        if key is None:
+            if len(self._keys) >= KEY_CACHE_SIZE:
+                self._keys.clear()
+            key = self._keys[message] = message_key(message)
+        self.add_key(key)
+        return key
 
     def add_key(self, key: Key) -> Key:
         """Learn from a key made by ``message_key``; return its current template as a key."""
