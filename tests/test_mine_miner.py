@@ -123,6 +123,16 @@ def test_signature_includes_the_top_frames():
     assert signature(in_cart).startswith("sig-") and len(signature(in_cart)) == 16
 
 
+
+def test_key_cache_bound_does_not_change_templates(monkeypatch):
+    import triage.mine.miner as miner_module
+
+    messages = [f"job {i % 3} of user {u} done" for i, u in enumerate("abcdefabcdef")]
+    expected = [t.text for t in mine(messages).assignments]
+    monkeypatch.setattr(miner_module, "KEY_CACHE_SIZE", 2)
+    assert [t.text for t in mine(messages).assignments] == expected
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(), max_size=20))
 def test_never_raises_on_any_text(messages):

@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings, strategies as st
 from typer.testing import CliRunner
 
 from triage.cli import app
@@ -76,3 +77,17 @@ def test_reader_closing_the_pipe_early_is_not_an_error(tmp_path):
                          cwd=REPO, timeout=120)
     assert out.stdout == f"{template_id('request <*> served in <*>')}\trequest <*> served in <*>\n"
     assert out.stderr == "" and out.returncode == 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.binary(max_size=80).map(lambda b: b.replace(b"\n", b"")), max_size=12))
+def test_any_bytes_give_one_tab_separated_line_per_input_line(lines):
+    stdin = b"".join(line + b"\n" for line in lines)
+    result = CliRunner().invoke(app, ["templates"], input=stdin)
+    assert result.exit_code == 0, result.output
+    rows = result.stdout_bytes.split(b"\n")
+    assert rows[-1] == b"" and len(rows) - 1 == len(lines)
+    for row in rows[:-1]:
+        ident, tab, template = row.decode("utf-8").partition("\t")
+        assert tab and ident == template_id(template)
+
