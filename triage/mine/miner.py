@@ -57,7 +57,9 @@ class TemplateMiner:
         self._buckets: dict[_BucketId, dict[str, Key]] = {}
         self._key_counts: Counter[Key] = Counter()
         self._general_by_length: dict[int, set[Key]] = {}
-        self._by_slot: dict[tuple[int, int, str], set[Key]] = {}
+        # (length, position, token) -> the active key there, or a set of them:
+        # most slots hold one key, and a set per slot costs 200 bytes more.
+        self._by_slot: dict[tuple[int, int, str], Key | set[Key]] = {}
         self._rendered: dict[Key, Template] = {}
         self._keys: dict[str, Key] = {}  # logs repeat lines verbatim: mask each once
 
@@ -127,7 +129,7 @@ class TemplateMiner:
         general = self._general_by_length.get(len(key), set())
         # A cover has the key's first token or <*> first: look only there.
         candidates = [c for slot in ((len(key), 0, key[0]), (len(key), 0, VARIABLE))
-                      for c in self._by_slot.get(slot, ()) if c in general]
+                      for c in _members(self._by_slot, slot) if c in general]
         best: Key | None = None
         for candidate in candidates:
             if not _covers(candidate, key):
@@ -157,14 +159,14 @@ class TemplateMiner:
         self._parent.setdefault(key, key)
         self._active.add(key)
         for position, token in enumerate(key):
-            self._by_slot.setdefault((len(key), position, token), set()).add(key)
+            _index_add(self._by_slot, (len(key), position, token), key)
         if VARIABLE in key:
             self._general_by_length.setdefault(len(key), set()).add(key)
             self._absorb_covered(key)
 
     def _absorb_covered(self, general: Key) -> None:
         """Fold every active template that ``general`` covers into it (whatever came first)."""
-        slots = [self._by_slot.get((len(general), position, token), set())
+        slots = [_members(self._by_slot, (len(general), position, token))
                  for position, token in enumerate(general) if token != VARIABLE]
         if len(slots) < MIN_CONSTANTS:
             return
@@ -186,11 +188,38 @@ class TemplateMiner:
         self._active.discard(key)
         self._general_by_length.get(len(key), set()).discard(key)
         for position, token in enumerate(key):
-            self._by_slot.get((len(key), position, token), set()).discard(key)
+            _index_discard(self._by_slot, (len(key), position, token), key)
         for position in range(len(key)):
             bucket = self._buckets.get((position, _blank(key, position)))
             if bucket is not None and bucket.get(key[position]) == key:
                 del bucket[key[position]]
+
+
+def _index_add(index: dict, slot: tuple, key: Key) -> None:
+    held = index.get(slot)
+    if held is None:
+        index[slot] = key
+    elif isinstance(held, set):
+        held.add(key)
+    elif held != key:
+        index[slot] = {held, key}
+
+
+def _index_discard(index: dict, slot: tuple, key: Key) -> None:
+    held = index.get(slot)
+    if isinstance(held, set):
+        held.discard(key)
+        if len(held) == 1:
+            index[slot] = next(iter(held))
+    elif held == key:
+        del index[slot]
+
+
+def _members(index: dict, slot: tuple) -> set[Key]:
+    held = index.get(slot)
+    if held is None:
+        return set()
+    return held if isinstance(held, set) else {held}
 
 
 def _covers(general: Key, key: Key) -> bool:
