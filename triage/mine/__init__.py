@@ -1,12 +1,12 @@
 """Log template mining: masks, the online miner and its batch form.
 
     from triage.mine import mine
-    mined = mine(["Invalid user bob from 10.0.0.1", "Invalid user ann from 10.0.0.2"])
-    mined.assignments[0].text      # 'Invalid user <*> from <*>' once enough users are seen
+    mined = mine(["Invalid user bob from 10.0.0.1", "Invalid user test9 from 10.0.0.2"])
+    mined.assignments[0].text      # 'Invalid user <*> from <*>' (test9 shows the slot is data)
     mined.to_frame()               # message, template_id, template
 
-``triage templates`` and failure signatures (``triage.classify.signature``) use
-the same masking and miner.
+``triage templates`` runs this miner; failure signatures
+(``triage.classify.signature``) use the same masks.
 """
 from __future__ import annotations
 

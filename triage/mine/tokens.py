@@ -2,9 +2,10 @@
 
 A key is the message's whitespace-separated tokens after masking, where a
 token that still holds a digit becomes ``<*>`` (keeping a ``name=`` or
-``name:`` prefix), ``key=value`` values and booleans are variables, and a run
-of variables collapses to one ``<*>`` (so lists of any length match). The key
-depends on the message alone, never on other messages.
+``name:`` prefix), ``key=value`` values and booleans are variables, a unit
+after a number joins it ("451 bytes"), and a run of variables collapses to one
+``<*>`` (so lists of any length match). The key depends on the message alone,
+never on other messages.
 """
 from __future__ import annotations
 
