@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 from triage.classify.signature import normalise, signature
 from triage.mine import TemplateMiner, mask_text, message_key, mine, template_id
 from triage.mine.miner import MIN_DISTINCT_WORDS
+from triage.mine.tokens import MAX_KEY_TOKENS
 
 
 @pytest.mark.parametrize("message, key", [
@@ -29,6 +30,13 @@ from triage.mine.miner import MIN_DISTINCT_WORDS
 ])
 def test_message_key(message, key):
     assert message_key(message) == key
+
+
+def test_a_very_long_line_keeps_its_first_tokens_and_ends_in_one_variable():
+    words = " ".join(["alpha", "beta", "gamma"][i % 3] for i in range(100_000))
+    key = message_key(words)
+    assert len(key) == MAX_KEY_TOKENS and key[-1] == "<*>" and key[:3] == ("alpha", "beta", "gamma")
+    assert mine([words, words]).templates[0].count == 2
 
 
 def test_template_id_is_a_hash_of_the_text():

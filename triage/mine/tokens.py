@@ -15,6 +15,11 @@ from triage.mine.masking import VARIABLE, mask_spanning, strip_ansi
 
 Key = tuple[str, ...]
 
+# Past this many tokens the rest of a line is one variable: the miner's work
+# per new key grows with the square of its length, and one 1 MB line must not
+# stall a stream.
+MAX_KEY_TOKENS = 200
+
 _KEY_VALUE = re.compile(r"(?<=[\w\]]=)(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s,;)\]}&\"']+)")
 _BOOLEAN = re.compile(r"\b(?:true|false|True|False|TRUE|FALSE)\b")
 # "()" and "[]" standing alone are a value that happened to be empty this time.
@@ -69,7 +74,14 @@ def _prepare(message: str) -> str:
 
 def message_key(message: str) -> Key:
     """The masked token key of one log message (an empty tuple for a blank one)."""
-    text = _prepare(message)
+    key = _masked_tokens(_prepare(message))
+    if len(key) > MAX_KEY_TOKENS:
+        head = key[:MAX_KEY_TOKENS - 1]
+        return head if head[-1] == VARIABLE else head + (VARIABLE,)
+    return key
+
+
+def _masked_tokens(text: str) -> Key:
     key: list[str] = []
     previous = ""
     for token in text.split():
