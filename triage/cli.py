@@ -404,5 +404,67 @@ def rules_docs(rules: Optional[list[Path]] = RulesOption) -> None:
     sys.stdout.write(rules_markdown(loaded))
 
 
+# --- log templates (templates) ---------------------------------------------------------
+
+@app.command()
+def templates(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+    final: bool = typer.Option(False, "--final", help="Read all input first, then give every line "
+                               "its final template (order-independent; holds the input in memory)."),
+    line_buffered: bool = typer.Option(False, "--line-buffered", help="Flush after every line "
+                                       "(for tail -f pipes)."),
+) -> None:
+    """Mine log templates: one '<template id><TAB><template>' line per stdin line, in order.
+
+    Variables show as <*>; the same miner gives failures their signature. By
+    default it streams: each line gets its template as known when it arrives,
+    and a template can get more general (and so change id) as lines come in;
+    --final waits for all input. Input is read as UTF-8, invalid bytes become
+    U+FFFD; an empty or blank line gets the empty template (its own id and an
+    empty text), so output lines always match input lines one to one.
+
+    Example: triage templates < app.log | cut -f2 | sort | uniq -c | sort -rn
+    """
+    from triage.errors import UsageError
+    from triage.mine import TemplateMiner, mine
+
+    def lines():
+        for raw in sys.stdin.buffer:
+            yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+    def mined():
+        if final:
+            yield from mine(lines()).assignments
+        else:
+            miner = TemplateMiner()
+            for text in lines():
+                yield miner.add(text)
+
+    try:
+        sink = output.open("w", encoding="utf-8") if output is not None else sys.stdout
+    except OSError as exc:
+        _fail(UsageError(f"cannot write {output}: {exc.strerror}; choose a writable --output path"))
+    # Written in batches: with PYTHONUNBUFFERED (or -u) every write is a system call.
+    batch: list[str] = []
+    try:
+        for found in mined():
+            batch.append(f"{found.id}\t{found.text}\n")
+            if line_buffered or len(batch) >= 1024:
+                sink.write("".join(batch))
+                sink.flush()
+                batch.clear()
+        sink.write("".join(batch))
+        sink.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        if output is not None:
+            sink.close()
+
+
+# --- end of log templates ---------------------------------------------------------------
+
+
 def main() -> None:
     app()
