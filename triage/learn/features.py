@@ -35,7 +35,6 @@ def extract(test: TestResult, timeline: pd.DataFrame, hits: list[RuleHit],
         features[f"rule={hit.rule_id}"] = hit.confidence
         key = f"rule_category={hit.category.value}"
         features[key] = max(features.get(key, 0.0), hit.confidence)
-    features["rules_fired"] = float(len(hits))
     linked = _linked_rows(timeline)
     for layer in facts.get("layers_with_errors") or ():
         features[f"layer_error={layer}"] = 1.0

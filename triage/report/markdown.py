@@ -68,6 +68,9 @@ def render_markdown(report: Report) -> str:
                 where = f"{e.file}:{e.line}" if e.line else e.file
                 lines.append(f"| {e.ts or ''} | {e.source} | {_code(where)} | {_cell(e.message, 160)} |")
         lines += _baseline_lines(f)
+        learned = learned_lines(f)
+        if learned:
+            lines += [""] + [f"- {_cell(line, 300)}" for line in learned]
         lines += ["", "</details>", ""]
     skipped = [s for s in report.sources if s.skipped_lines or s.status not in ("ok", "attachment")]
     if report.warnings:
@@ -91,4 +94,21 @@ def _baseline_lines(failure: Failure) -> list[str]:
     lines += [f"- {finding.kind}: {_cell(finding.summary, 300)}" for finding in failure.baseline[:BASELINE_SHOWN]]
     if len(failure.baseline) > BASELINE_SHOWN:
         lines.append(f"- ... {len(failure.baseline) - BASELINE_SHOWN} more in the JSON report")
+    return lines
+
+
+def learned_lines(failure: Failure) -> list[str]:
+    """What the learned model and confirmed look-alike labels said (empty when neither did)."""
+    view = failure.learned
+    if view is None:
+        return []
+    lines = []
+    if view.version is not None:
+        probabilities = ", ".join(f"{c} {p:.2f}" for c, p in view.probabilities.items())
+        drivers = ", ".join(f"{name} ({weight:+.2f})" for name, weight in view.top_features)
+        lines.append(f"model v{view.version}: {probabilities}" + (f"; driven by {drivers}" if drivers else ""))
+    for match in view.confirmed:
+        note = f": {match['note']}" if match.get("note") else ""
+        lines.append(f"confirmed {match['category']} by {match['who'] or 'a person'} on {match['suite']} › "
+                     f"{match['test']} in build {match['build']} (similarity {match['similarity']:.2f}){note}")
     return lines
