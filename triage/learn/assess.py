@@ -3,8 +3,8 @@
 Two voices: the trained model (a probability per category, scaled by
 ``MODEL_WEIGHT`` so it supports rules rather than overruling strong ones) and
 confirmed labels on look-alike failures (a person's word on a near-identical
-failure outweighs a heuristic, so a close match votes with up to
-``LABEL_CONFIDENCE``). ``LearnedView`` is what the report shows of both.
+failure outweighs a heuristic: a match votes with ``LABEL_FLOOR`` at the
+similarity threshold rising to ``LABEL_CONFIDENCE`` for an identical failure). ``LearnedView`` is what the report shows of both.
 """
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from triage.model import Category
 MODEL_WEIGHT = 0.9
 MIN_MODEL_PROBABILITY = 0.05
 LOOK_ALIKE_THRESHOLD = 0.9
-LABEL_CONFIDENCE = 0.995
+LABEL_CONFIDENCE = 0.995   # an identical failure
+LABEL_FLOOR = 0.9          # a look-alike just at the threshold
 MAX_LOOK_ALIKES = 3
 TOP_FEATURES = 5
 
@@ -90,7 +91,7 @@ class Learned:
                                    "category": label.category, "similarity": round(score, 3),
                                    "who": label.who, "when": label.when, "note": label.note})
             span = (score - LOOK_ALIKE_THRESHOLD) / (1.0 - LOOK_ALIKE_THRESHOLD)
-            opinions.append(Opinion(Category(label.category), 0.6 + (LABEL_CONFIDENCE - 0.6) * span,
+            opinions.append(Opinion(Category(label.category), LABEL_FLOOR + (LABEL_CONFIDENCE - LABEL_FLOOR) * span,
                                     f"confirmed:{label.build}"))
         return opinions, view
 
