@@ -116,3 +116,21 @@ def test_a_corrupt_or_incompatible_model_file_is_a_clear_error(tmp_path, example
         load_model(path)
     assert "triage learn" in str(caught.value) and str(path) in str(caught.value)
     assert caught.value.exit_code == 2
+
+
+def test_the_model_abstains_on_a_failure_unlike_its_training_data(examples):
+    from triage.learn.assess import FAMILIAR, Learned as Assessor
+    from triage.learn.store import StoredModel
+
+    known = [e for e in examples if e.category != "unknown"]
+    model = fit(known)
+    build = load_build("1240")
+    no_logs = analyze(build, learned=Learned()).failures[0].learned.features
+    assert no_logs["no_linked_logs"] == 1.0
+    opinions, view = Assessor(StoredModel(model, new_info(2, "", 0, 0, {}, 0))).assess(no_logs)
+    assert model.familiarity(no_logs) < FAMILIAR
+    assert opinions == [] and view.probabilities == {} and view.version == 2
+    familiar = known[0].features
+    opinions, view = Assessor(StoredModel(model, new_info(2, "", 0, 0, {}, 0))).assess(familiar)
+    assert view.familiarity == 1.0 and view.predicted == known[0].category
+    assert opinions[0].category.value == known[0].category and opinions[0].source == "model"

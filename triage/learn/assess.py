@@ -4,7 +4,9 @@ Two voices: the trained model (a probability per category, scaled by
 ``MODEL_WEIGHT`` so it supports rules rather than overruling strong ones) and
 confirmed labels on look-alike failures (a person's word on a near-identical
 failure outweighs a heuristic: a match votes with ``LABEL_FLOOR`` at the
-similarity threshold rising to ``LABEL_CONFIDENCE`` for an identical failure). ``LearnedView`` is what the report shows of both.
+similarity threshold rising to ``LABEL_CONFIDENCE`` for an identical failure).
+The model abstains on a failure unlike every one it was trained on
+(``FAMILIAR``) rather than guess. ``LearnedView`` is what the report shows.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from triage.learn.labels import ConfirmedLabel, look_alikes, read_labels
 from triage.learn.store import StoredModel, load_model, model_path
 from triage.model import Category
 
-MODEL_WEIGHT = 0.9
+MODEL_WEIGHT = 0.7
+FAMILIAR = 0.7  # below this similarity to every training failure the model abstains
 MIN_MODEL_PROBABILITY = 0.05
 LOOK_ALIKE_THRESHOLD = 0.9
 LABEL_CONFIDENCE = 0.995   # an identical failure
@@ -32,6 +35,7 @@ class LearnedView:
 
     version: int | None = None
     predicted: str | None = None
+    familiarity: float | None = None
     model_hash: str = ""
     probabilities: dict[str, float] = field(default_factory=dict)
     top_features: list[tuple[str, float]] = field(default_factory=list)
@@ -41,6 +45,7 @@ class LearnedView:
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version, "hash": self.model_hash[:12], "predicted": self.predicted,
+            "familiarity": self.familiarity,
             "probabilities": self.probabilities,
             "top_features": [{"feature": name, "weight": weight} for name, weight in self.top_features],
             "confirmed_look_alikes": self.confirmed,
@@ -97,10 +102,13 @@ class Learned:
 
     def _model_opinions(self, features: dict[str, Any], view: LearnedView) -> list[Opinion]:
         classifier = self.model.classifier
-        probabilities = classifier.predict_proba([features])[0]
-        ranked = sorted(zip(classifier.classes_, probabilities), key=lambda item: (-item[1], item[0]))
         view.version = self.model.info.model_version
         view.model_hash = self.model.info.model_hash
+        view.familiarity = round(classifier.familiarity(features), 3)
+        if view.familiarity < FAMILIAR:
+            return []
+        probabilities = classifier.predict_proba([features])[0]
+        ranked = sorted(zip(classifier.classes_, probabilities), key=lambda item: (-item[1], item[0]))
         view.predicted = str(ranked[0][0])
         view.probabilities = {str(c): round(float(p), 3) for c, p in ranked if p >= MIN_MODEL_PROBABILITY}
         view.top_features = classifier.top_features(features, str(ranked[0][0]), TOP_FEATURES)

@@ -133,3 +133,18 @@ def numeric_part(features: dict[str, Any]) -> dict[str, float]:
 
 def text_part(features: dict[str, Any]) -> str:
     return str(features.get(TEXT_KEY) or "")
+
+
+def _vector(features: dict[str, Any]) -> dict[str, float]:
+    vector = numeric_part(features)
+    for token in set(text_part(features).split()):
+        vector[f"token={token}"] = 1.0
+    return vector
+
+
+def similarity(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """Cosine similarity of two failures' features (numbers and message tokens), 0..1."""
+    va, vb = _vector(a), _vector(b)
+    dot = sum(value * vb.get(key, 0.0) for key, value in va.items())
+    norm = math.sqrt(sum(v * v for v in va.values())) * math.sqrt(sum(v * v for v in vb.values()))
+    return max(0.0, min(1.0, dot / norm)) if norm else 0.0

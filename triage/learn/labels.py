@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import math
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.errors import UsageError
-from triage.learn.features import FEATURE_VERSION, numeric_part, text_part
+from triage.learn.features import FEATURE_VERSION, similarity
 from triage.model import Category
 
 LABELS_FILE = Path("labels") / "labels.jsonl"
@@ -120,21 +119,6 @@ def _parse(doc: Any) -> ConfirmedLabel:
 
 
 # ---------------------------------------------------------------- look-alikes
-
-def _vector(features: dict[str, Any]) -> dict[str, float]:
-    vector = numeric_part(features)
-    for token in set(text_part(features).split()):
-        vector[f"token={token}"] = 1.0
-    return vector
-
-
-def similarity(a: dict[str, Any], b: dict[str, Any]) -> float:
-    """Cosine similarity of two failures' features (numbers and message tokens), 0..1."""
-    va, vb = _vector(a), _vector(b)
-    dot = sum(value * vb.get(key, 0.0) for key, value in va.items())
-    norm = math.sqrt(sum(v * v for v in va.values())) * math.sqrt(sum(v * v for v in vb.values()))
-    return max(0.0, min(1.0, dot / norm)) if norm else 0.0
-
 
 def look_alikes(features: dict[str, Any], labels: list[ConfirmedLabel],
                 threshold: float) -> list[tuple[ConfirmedLabel, float]]:

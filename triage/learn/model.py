@@ -22,7 +22,9 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
-from triage.learn.features import numeric_part, text_part
+import json
+
+from triage.learn.features import numeric_part, similarity, text_part
 
 TOKEN_PATTERN = r"(?u)<[A-Z]+>|[A-Za-z_][A-Za-z0-9_.-]+"
 
@@ -74,7 +76,15 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
         self.pipeline_.fit(list(X), labels, model__sample_weight=weights)
         self.classes_ = self.pipeline_.classes_
         self.calibrated_ = folds >= 2
+        unique = {json.dumps(row, sort_keys=True, default=str): row for row in X}
+        self.reference_ = [unique[key] for key in sorted(unique)]
         return self
+
+    def familiarity(self, row: dict[str, Any]) -> float:
+        """How close ``row`` is to the nearest training failure (cosine, 0..1): a model
+        has nothing to say about failures unlike anything it was trained on."""
+        check_is_fitted(self, "reference_")
+        return max((similarity(row, seen) for seen in self.reference_), default=0.0)
 
     def predict_proba(self, X: list[dict[str, Any]]) -> np.ndarray:
         """Rows of probabilities, columns in ``classes_`` order."""

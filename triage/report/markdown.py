@@ -103,7 +103,10 @@ def learned_lines(failure: Failure) -> list[str]:
     if view is None:
         return []
     lines = []
-    if view.version is not None:
+    if view.version is not None and not view.probabilities:
+        lines.append(f"model v{view.version}: abstains (familiarity {view.familiarity:.2f}: "
+                     "unlike every failure it was trained on)")
+    elif view.version is not None:
         probabilities = ", ".join(f"{c} {p:.2f}" for c, p in view.probabilities.items())
         drivers = ", ".join(f"{name} ({weight:+.2f})" for name, weight in view.top_features)
         lines.append(f"model v{view.version}: {probabilities}" + (f"; driven by {drivers}" if drivers else ""))
