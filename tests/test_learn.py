@@ -134,3 +134,24 @@ def test_the_model_abstains_on_a_failure_unlike_its_training_data(examples):
     opinions, view = Assessor(StoredModel(model, new_info(2, "", 0, 0, {}, 0))).assess(familiar)
     assert view.familiarity == 1.0 and view.predicted == known[0].category
     assert opinions[0].category.value == known[0].category and opinions[0].source == "model"
+
+
+TINY = """
+from triage.learn.model import FailureClassifier
+rows = [{"rule=auth.rejected": 0.7, "status=gateway:401": 1.0, "text": "JWT validation failed"},
+        {"rule=auth.rejected": 0.7, "status=gateway:403": 1.0, "text": "token expired"},
+        {"rule=dependency.gateway-5xx": 0.6, "status=gateway:504": 1.0, "text": "upstream timed out"},
+        {"rule=dependency.gateway-5xx": 0.6, "status=gateway:502": 1.0, "text": "connection refused"}]
+print(FailureClassifier(calibration_folds=2).fit(rows, ["auth", "auth", "dependency", "dependency"]).fingerprint())
+"""
+
+
+def test_the_model_hash_is_the_same_in_another_process():
+    import os
+    import subprocess
+    import sys
+
+    hashes = {subprocess.run([sys.executable, "-c", TINY], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+              for seed in ("1", "2")}
+    assert len(hashes) == 1 and len(hashes.pop()) == 64

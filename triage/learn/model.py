@@ -22,6 +22,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
+import hashlib
 import json
 
 from triage.learn.features import numeric_part, similarity, text_part
@@ -111,6 +112,23 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
         contributions = [(names[j], float(coef[j] * value)) for j, value in zip(vector.indices, vector.data)]
         ranked = sorted((c for c in contributions if c[1] > 0), key=lambda c: (-c[1], c[0]))
         return [(name, round(weight, 3)) for name, weight in ranked[:k]]
+
+    def fingerprint(self) -> str:
+        """SHA-256 over what was learned (feature names, IDF weights, coefficients,
+        calibration): equal for equal models, whatever the process or machine."""
+        check_is_fitted(self, "pipeline_")
+        digest = hashlib.sha256()
+        digest.update(json.dumps([list(map(str, self.classes_)), self.feature_names()]).encode("utf-8"))
+        union = self.pipeline_.named_steps["features"]
+        arrays = [union.transformer_list[1][1].named_steps["tfidf"].idf_]
+        linear = self._linear()
+        arrays += [linear.coef_, linear.intercept_]
+        if self.calibrated_:
+            for calibrator in self.pipeline_.named_steps["model"].calibrated_classifiers_[0].calibrators:
+                arrays += [np.asarray([calibrator.a_, calibrator.b_])]
+        for array in arrays:
+            digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+        return digest.hexdigest()
 
     def feature_names(self) -> list[str]:
         union = self.pipeline_.named_steps["features"]

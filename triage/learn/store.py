@@ -1,8 +1,8 @@
 """The model file: one JSON header line, then the pickled classifier.
 
 The header records the model version, the triage, scikit-learn and feature
-versions, the hash of the training data, the held-out scores and the SHA-256
-of the payload. Loading checks all of that before unpickling, so a corrupt,
+versions, the hash of the training data, the held-out scores, the model's
+fingerprint (its learned numbers) and the SHA-256 of the payload. Loading checks all of that before unpickling, so a corrupt,
 truncated or incompatible file gives a ``ModelError`` with a retrain hint.
 The file is written by ``triage learn`` into the user's own data dir; the
 payload hash guards against damage, not against someone who can write there.
@@ -46,6 +46,7 @@ class ModelInfo:
     feature_version: int
     training_data_hash: str
     model_hash: str = ""
+    payload_sha256: str = ""
     examples: int = 0
     confirmed_labels: int = 0
     scores: dict[str, float] = field(default_factory=dict)
@@ -65,14 +66,16 @@ def model_path(data_dir: Path) -> Path:
 
 
 def payload_hash(classifier: FailureClassifier) -> str:
-    """SHA-256 of the pickled classifier: equal for equal models."""
-    return hashlib.sha256(pickle.dumps(classifier, protocol=5)).hexdigest()
+    """The model's hash: ``FailureClassifier.fingerprint`` (the pickle itself carries
+    process-specific bytes, so its own SHA-256 only checks the file)."""
+    return classifier.fingerprint()
 
 
 def save_model(path: Path, classifier: FailureClassifier, info: ModelInfo) -> Path:
     """Write the model atomically (a temp file renamed over ``path``); returns ``path``."""
     payload = pickle.dumps(classifier, protocol=5)
-    info.model_hash = hashlib.sha256(payload).hexdigest()
+    info.model_hash = classifier.fingerprint()
+    info.payload_sha256 = hashlib.sha256(payload).hexdigest()
     header = json.dumps(asdict(info), sort_keys=True).encode("utf-8")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,7 +100,7 @@ def read_info(path: Path) -> tuple[ModelInfo, bytes]:
         raise ModelError(path, "not a triage model file (its first line is not a triage model header)") from None
     if info.format != FILE_FORMAT:
         raise ModelError(path, f"file format {info.format!r}, this triage reads {FILE_FORMAT!r}")
-    if not newline or hashlib.sha256(payload).hexdigest() != info.model_hash:
+    if not newline or hashlib.sha256(payload).hexdigest() != info.payload_sha256:
         raise ModelError(path, "the model data is damaged or truncated (its SHA-256 does not match the header)")
     return info, payload
 
