@@ -72,7 +72,7 @@ def main() -> int:
           f"{len(train)} training failures ({dict(sorted(Counter(e.category for e in train).items()))}), "
           f"{len(pool)} confirmable, {len(test)} test ({dict(sorted(Counter(truth).items()))})")
     print()
-    print(f"| confirmed labels | model alone | rules alone | final label (rules + model + labels) |")
+    print("| confirmed labels | model alone | rules alone | final label (rules + model + labels) |")
     print("|---:|---:|---:|---:|")
     for step in STEPS:
         if step > len(pool):
