@@ -128,3 +128,10 @@ def test_every_command_has_help_with_an_example():
 def test_python_dash_m_and_version():
     out = subprocess.run([sys.executable, "-m", "triage", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("triage ")
+
+
+def test_run_without_a_model_does_not_load_scikit_learn():
+    # scikit-learn takes seconds to import; only `flaky`, `learn` and a stored model need it.
+    code = "import sys, triage; triage.run('1234'); print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

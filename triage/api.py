@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from triage.baseline.model import BaselineComparison
     from triage.drift.capture import CaptureOptions, Captured
     from triage.drift.model import EnvDiff
+    from triage.learn.assess import Learned
+    from triage.learn.labels import ConfirmedLabel
+    from triage.learn.learn import LearnResult
 
 
 def list_builds(data_dir: Path | str | None = None) -> list[str]:
@@ -57,19 +60,24 @@ def load_build(build_id: str, data_dir: Path | str | None = None,
 
 def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
             correlation: Correlation | None = None, redact: bool = True,
-            baseline: "BaselineComparison | None" = None) -> Report:
+            baseline: "BaselineComparison | None" = None, learned: "Learned | None" = None) -> Report:
     """Correlate and classify a loaded build into a Report.
 
     With ``redact`` (the default) every string in the report has tokens,
     cookies, keys and passwords replaced by ``[REDACTED:kind]``. With a
     ``baseline`` comparison, its findings are joined to the failures they touch
-    (rules see them as ``baseline``/``drift`` fields and facts).
+    (rules see them as ``baseline``/``drift`` fields and facts). With ``learned``
+    (``triage.learn.Learned``: a trained model and/or confirmed labels), their
+    opinions join the rules' and each failure's ``learned`` says what they were.
     """
     rules = rules if rules is not None else load_rules(resolve().rules)
     correlation = correlation or correlate(build)
     warnings = list(build.warnings)
+    if learned is not None:
+        warnings.extend(learned.warnings)
     cited = [_annotate(item.timeline, baseline) for item in correlation.failures]
-    failures = [classify_failure(item, rules, warnings=warnings) for item in correlation.failures]
+    failures = [classify_failure(item, rules, warnings=warnings, learned=learned)
+                for item in correlation.failures]
     for failure, found in zip(failures, cited):
         failure.baseline = found
     for source in build.sources:
@@ -103,10 +111,13 @@ def run(build_id: str, data_dir: Path | str | None = None,
     that does not exist raises UnknownBuildError (naming the builds), one named
     by build.json only becomes a warning.
     """
+    from triage.learn.assess import Learned
+
     settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
     build = load_build(build_id, settings.data_dir, progress)
+    learned = Learned.from_data_dir(settings.data_dir)
     return analyze(build, load_rules(settings.rules), redact=redact,
-                   baseline=compare_with_baseline(build, settings.data_dir, baseline))
+                   baseline=compare_with_baseline(build, settings.data_dir, baseline), learned=learned)
 
 
 def compare_with_baseline(build: LoadedBuild, data_dir: Path | str | None = None,
@@ -175,3 +186,49 @@ def flaky(data_dir: Path | str | None = None, builds: str | None = None, since: 
     report = analyze_history(settings.data_dir, chosen, load_rules(settings.rules),
                              window={"builds": builds, "since": since}, warnings=warnings)
     return redact_value(report) if redact else report
+
+
+def label(build_id: str, test: str, category: str, *, suite: str | None = None, note: str = "",
+          data_dir: Path | str | None = None, who: str | None = None) -> "ConfirmedLabel":
+    """What ``triage label`` does: record that a failed test's root cause is ``category``.
+
+    The build must exist and ``test`` must name one of its failed tests (``suite``
+    picks one where names repeat); the label keeps the failure's signature and
+    features so look-alike failures follow it. Raises LabelError (listing the
+    valid categories or failed tests) or UnknownBuildError (listing the builds).
+    """
+    from triage.learn.labels import ConfirmedLabel, LabelError, append_label, check_category, current_user, now_iso
+
+    settings = resolve(Path(data_dir) if data_dir else None)
+    chosen = check_category(category)
+    report = run(build_id, settings.data_dir)
+    matches = [f for f in report.failures if f.test.name == test and (suite is None or f.test.suite == suite)]
+    if len(matches) != 1:
+        choices = "; ".join(f"{f.test.name!r} (suite {f.test.suite!r})" for f in report.failures)
+        problem = (f"test {test!r}" + (f" in suite {suite!r}" if suite else "") +
+                   (" is not a failed test of" if not matches else " names several failed tests in"))
+        raise LabelError(f"{problem} build {build_id}; failed tests: {choices or '(none)'}"
+                         + ("; add --suite to pick one" if matches else ""))
+    failure = matches[0]
+    confirmed = ConfirmedLabel(build=str(build_id), suite=failure.test.suite, test=failure.test.name,
+                               category=chosen.value, note=note, who=who or current_user(), when=now_iso(),
+                               signature=failure.signature, features=failure.learned.features)
+    append_label(settings.data_dir, confirmed)
+    return confirmed
+
+
+def learn(data_dir: Path | str | None = None, builds: int = 40, seed: int = 7,
+          mix: dict[str, float] | None = None) -> "LearnResult":
+    """What ``triage learn`` does: retrain from generated builds and confirmed labels and
+    keep the new model only if it beats the current one on the held-out set.
+
+    Raises UsageError for a bad mix or too little data to learn from.
+    """
+    from triage.errors import UsageError
+    from triage.learn.learn import learn as retrain
+
+    settings = resolve(Path(data_dir) if data_dir else None)
+    try:
+        return retrain(settings.data_dir, builds, seed, mix)
+    except ValueError as exc:
+        raise UsageError(f"cannot learn: {exc}") from None

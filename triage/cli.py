@@ -315,6 +315,87 @@ def _flag_value(text: str) -> object:
 # --- end of environment drift and release context ------------------------------------------
 
 
+# --- learning from confirmed labels (label, learn) ------------------------------------------
+
+@app.command()
+def label(
+    build: str = typer.Option(..., "--build", "-b", help="Build id the failure happened in."),
+    test: str = typer.Option(..., "--test", "-t", help="Name of the failed test (as in the report)."),
+    category: str = typer.Option(..., "--category", "-c", help="The confirmed root cause: one of "
+                                 "config, cache, auth, dependency, flaky-timing, data, traffic, network, "
+                                 "regression, unknown."),
+    suite: Optional[str] = typer.Option(None, "--suite", help="The test's suite, where names repeat."),
+    note: str = typer.Option("", "--note", help="Why (kept with the label and shown in reports)."),
+    data_dir: Optional[Path] = DataDirOption,
+) -> None:
+    """Record a person's confirmed root cause for a failed test; look-alike failures follow it.
+
+    Example: triage label --build 1234 --test "cart badge updates after add" --category flaky-timing
+    """
+    try:
+        confirmed = api.label(build, test, category, suite=suite, note=note, data_dir=data_dir)
+    except TriageError as exc:
+        _fail(exc)
+    _console().print(f"confirmed {confirmed.category} for {escape(confirmed.suite)} › "
+                     f"{escape(confirmed.test)} in build {confirmed.build} (by {escape(confirmed.who)})")
+
+
+@app.command()
+def learn(
+    data_dir: Optional[Path] = DataDirOption,
+    builds: int = typer.Option(40, "--builds", min=4, help="Generated incident builds to train on."),
+    seed: int = typer.Option(7, "--seed", help="Seed for the generated builds and the model."),
+    mix: Optional[str] = typer.Option(None, "--mix", help="Category weights for generated builds, "
+                                      "e.g. 'auth=2,cache=1' (default: every category alike)."),
+    fmt: str = typer.Option("terminal", "--format", "-f", help="One of: terminal, json."),
+) -> None:
+    """Retrain from confirmed labels and generated builds; keep the new model only if it scores better.
+
+    Example: triage learn --builds 40 --seed 7
+    """
+    from triage.synth.training import parse_mix
+
+    if fmt not in ("terminal", "json"):
+        raise typer.BadParameter("choose one of terminal, json", param_hint="--format")
+    try:
+        weights = parse_mix(mix) if mix else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--mix")
+    try:
+        result = api.learn(data_dir, builds, seed, weights)
+    except TriageError as exc:
+        _fail(exc)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(_learn_dict(result), indent=2, sort_keys=True) + "\n")
+        return
+    console = _console()
+    for warning in result.warnings + ([result.current_problem] if result.current_problem else []):
+        console.print(f"warning: {escape(warning)}", style="yellow", overflow="fold")
+    console.print(f"trained on {result.generated} generated failure(s) and {result.confirmed_train} "
+                  f"confirmed label(s); held out {result.candidate['examples']:.0f} "
+                  f"({result.confirmed_held_out} confirmed)")
+    table = Table("model", "held-out accuracy", "held-out log loss")
+    table.add_row("new", f"{result.candidate['accuracy']:.3f}", f"{result.candidate['log_loss']:.3f}")
+    if result.current is not None:
+        table.add_row("current", f"{result.current['accuracy']:.3f}", f"{result.current['log_loss']:.3f}")
+    else:
+        table.add_row("current", "(none)", "")
+    console.print(table)
+    verdict = "kept the new model" if result.kept else "kept the current model (the new one is not better)"
+    console.print(f"{verdict}: v{result.info.model_version} {result.info.model_hash[:12]} at {result.path}")
+
+
+def _learn_dict(result) -> dict:
+    return {"kept": result.kept, "path": str(result.path), "new": result.candidate, "current": result.current,
+            "model": {"version": result.info.model_version, "hash": result.info.model_hash,
+                      "training_data_hash": result.info.training_data_hash},
+            "generated_examples": result.generated, "confirmed_train": result.confirmed_train,
+            "confirmed_held_out": result.confirmed_held_out, "warnings": result.warnings
+            + ([result.current_problem] if result.current_problem else [])}
+
+# --- end of learning from confirmed labels ---------------------------------------------------
+
+
 @rules_app.command("list")
 def rules_list(rules: Optional[list[Path]] = RulesOption) -> None:
     """List every rule with its category and confidence.

@@ -234,6 +234,8 @@ class Failure:
     timeline: list[Evidence] = field(default_factory=list)
     # Baseline findings that touch this failure's timeline (triage.baseline).
     baseline: list[Any] = field(default_factory=list)
+    # The learned model's and confirmed labels' say (triage.learn.assess.LearnedView).
+    learned: Any = None
 
     @property
     def headline(self) -> Evidence | None:

@@ -1,6 +1,8 @@
 """Classification: rules over each correlated failure, combined into a verdict."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from triage.classify.combine import Opinion, combine, opinions_from_hits
 from triage.classify.engine import FailureContext, evaluate_rule, to_evidence
 from triage.classify.rules import Rule
@@ -8,14 +10,22 @@ from triage.classify.signature import signature
 from triage.correlate import CorrelatedFailure
 from triage.model import Category, Evidence, Failure, RuleHit
 
+if TYPE_CHECKING:
+    from triage.learn.assess import Learned
+
 MAX_EVIDENCE = 8
 MAX_TIMELINE_EVIDENCE = 60
 
 
 def classify_failure(item: CorrelatedFailure, rules: list[Rule],
                      extra_opinions: list[Opinion] | None = None,
-                     warnings: list[str] | None = None) -> Failure:
-    """Label one correlated failure with category, confidence and evidence."""
+                     warnings: list[str] | None = None,
+                     learned: "Learned | None" = None) -> Failure:
+    """Label one correlated failure with category, confidence and evidence.
+
+    With ``learned`` (a trained model and/or confirmed labels), their opinions
+    join the rules' in the combiner and ``Failure.learned`` says what they were.
+    """
     ctx = FailureContext.build(item.test, item.timeline, [l.method for l in item.links])
     hits: list[RuleHit] = []
     for rule in rules:
@@ -26,7 +36,14 @@ def classify_failure(item: CorrelatedFailure, rules: list[Rule],
             hits.append(hit)
     if warnings is not None:
         warnings.extend(dict.fromkeys(ctx.budget.timeouts))
-    verdict = combine(opinions_from_hits(hits) + list(extra_opinions or []))
+    opinions = opinions_from_hits(hits) + list(extra_opinions or [])
+    view = None
+    if learned is not None:
+        from triage.learn.features import extract
+
+        learned_opinions, view = learned.assess(extract(item.test, item.timeline, hits, ctx.facts))
+        opinions += learned_opinions
+    verdict = combine(opinions)
     chosen = sorted((h for h in hits if h.category is verdict.category),
                     key=lambda h: (-h.confidence, h.rule_id))
     others = sorted((h for h in hits if h.category is not verdict.category),
@@ -36,9 +53,12 @@ def classify_failure(item: CorrelatedFailure, rules: list[Rule],
     if verdict.category is Category.UNKNOWN:
         explanation = _unknown_explanation(item, hits)
         remediation = ""
-    else:
+    elif chosen:
         explanation = chosen[0].explanation
         remediation = chosen[0].remediation
+    else:  # only the learned side backs this category
+        explanation = view.summary(verdict.category.value) if view is not None else ""
+        remediation = ""
     request_ids = sorted({e.request_id for e in _timeline_evidence(item) if e.request_id}
                          | {link.request_key for link in item.links})
     return Failure(
@@ -48,7 +68,7 @@ def classify_failure(item: CorrelatedFailure, rules: list[Rule],
         request_ids=request_ids, rules=[h.rule_id for h in ordered],
         signature=signature(test.message or test.stack, test.failure_type),
         links=item.links, hits=ordered, missing=item.missing, remediation=remediation,
-        timeline=_timeline_evidence(item)[:MAX_TIMELINE_EVIDENCE],
+        timeline=_timeline_evidence(item)[:MAX_TIMELINE_EVIDENCE], learned=view,
     )
 
 

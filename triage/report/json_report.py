@@ -37,7 +37,16 @@ def failure_dict(failure: Failure) -> dict[str, Any]:
         "hits": [{"rule": h.rule_id, "category": h.category.value, "confidence": h.confidence,
                   "explanation": h.explanation} for h in failure.hits],
         "baseline_findings": [finding.to_dict() for finding in failure.baseline],
+        "model": learned_dict(failure),
     }
+
+
+def learned_dict(failure: Failure) -> dict[str, Any] | None:
+    """The learned model's and confirmed labels' say, or None when neither had one."""
+    view = failure.learned
+    if view is None or (view.version is None and not view.confirmed):
+        return None
+    return view.to_dict()
 
 
 def report_dict(report: Report) -> dict[str, Any]:

@@ -92,6 +92,9 @@ def _details(f: Failure) -> str:
             lines.append(f"| {(e.ts or '')[11:23]} | {e.source} | {_code(where)} "
                          f"| {_code(e.request_id) if e.request_id else ''} | {_cell(e.message, 160)} |")
     lines += _baseline_lines(f)
+    learned = learned_lines(f)
+    if learned:
+        lines += [""] + [f"- {_cell(line, 300)}" for line in learned]
     return "\n".join(lines + ["", "</details>", ""]) + "\n"
 
 
@@ -166,3 +169,23 @@ def render_markdown(report: Report, max_chars: int | None = DEFAULT_MAX_CHARS) -
                 + f". The full report: `triage run --build {report.build.id} --format html`._\n")
         out.add(note, 0)
     return "".join(out.parts).rstrip() + "\n"
+
+
+def learned_lines(failure: Failure) -> list[str]:
+    """What the learned model and confirmed look-alike labels said (empty when neither did)."""
+    view = failure.learned
+    if view is None:
+        return []
+    lines = []
+    if view.version is not None and not view.probabilities:
+        lines.append(f"model v{view.version}: abstains (familiarity {view.familiarity:.2f}: "
+                     "unlike every failure it was trained on)")
+    elif view.version is not None:
+        probabilities = ", ".join(f"{c} {p:.2f}" for c, p in view.probabilities.items())
+        drivers = ", ".join(f"{name} ({weight:+.2f})" for name, weight in view.top_features)
+        lines.append(f"model v{view.version}: {probabilities}" + (f"; driven by {drivers}" if drivers else ""))
+    for match in view.confirmed:
+        note = f": {match['note']}" if match.get("note") else ""
+        lines.append(f"confirmed {match['category']} by {match['who'] or 'a person'} on {match['suite']} › "
+                     f"{match['test']} in build {match['build']} (similarity {match['similarity']:.2f}){note}")
+    return lines

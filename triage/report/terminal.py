@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from triage.model import Evidence, Failure, Report
-from triage.report.markdown import headline_request_id, one_line_evidence
+from triage.report.markdown import headline_request_id, learned_lines, one_line_evidence
 
 CATEGORY_STYLE = {
     "auth": "magenta", "config": "yellow", "cache": "cyan", "dependency": "red",
@@ -100,6 +100,7 @@ def failure_panel(failure: Failure, width: int = 120) -> Panel:
         parts.append(Text("try: " + failure.remediation, style="italic"))
     for finding in failure.baseline[:BASELINE_SHOWN]:
         parts.append(Text(f"baseline {finding.kind}: {finding.summary}", style="cyan"))
+    parts += [Text(line, style="green") for line in learned_lines(failure)]
     if failure.timeline:
         parts.append(timeline_table(failure, width))
     title = f"{failure.test.suite} › {failure.test.name}" if failure.test.suite else failure.test.name

@@ -107,7 +107,7 @@ def _cached_price_reads(world: World, start: int, end: int) -> None:
                       short_circuit=hit, resp_headers=headers)
 
 
-def build_1235() -> Built:
+def build_1235(build: str = "1235") -> Built:
     """Cache: a price read served stale from Kong's proxy cache (Surefire report)."""
     ua = "Apache-HttpClient/4.5.14 (Java/21.0.5)"
     price, catalog = ("com.shop.it.PriceApiIT",), ("com.shop.it.CatalogApiIT",)
@@ -120,16 +120,16 @@ def build_1235() -> Built:
         Spec(catalog, "productHasImages", 41, _ok(("GET", "/api/products/42")), ids="send"),
     ]
     world, cases, start, t0, t1 = _api_build(
-        "1235", "2026-11-20T12:01:44Z", specs, ua=ua,
+        build, "2026-11-20T12:01:44Z", specs, ua=ua,
         services=("catalog-api", "checkout-api", "cart-api", "auth-service"))
     _cached_price_reads(world, t0 - 60_000, t1 + 40_000)
     sink = Sink()
     for classname in ("com.shop.it.PriceApiIT", "com.shop.it.CatalogApiIT"):
         sink.document(f"target/failsafe-reports/TEST-{classname}.xml",
                       reports.surefire(classname, [c for c in cases if c.spec.path[0] == classname]))
-    _finish("1235", world, sink, start, t1 + 20_000, runner="jenkins-agent-it-03", browser="none (API tests)",
+    _finish(build, world, sink, start, t1 + 20_000, runner="jenkins-agent-it-03", browser="none (API tests)",
             gz_app=("catalog-api",))
-    return _built("1235", sink, cases,
+    return _built(build, sink, cases,
                   "canary, cache: Failsafe/Surefire XML; a price read served from Kong's proxy cache "
                  "(x-cache-status Hit, age 1800) after an update whose purge was skipped.")
 
@@ -187,7 +187,7 @@ def _printing_ok(*calls: tuple[str, str]) -> Callable[[Session, int], Failure | 
     return script
 
 
-def build_1236() -> Built:
+def build_1236(build: str = "1236") -> Built:
     """Data: orders-api cannot decode a legacy order (pytest report, Istio gateway)."""
     orders, cart = ("tests.api.test_orders",), ("tests.api.test_cart",)
     specs = [
@@ -201,14 +201,14 @@ def build_1236() -> Built:
         Spec(cart, "test_cart_total", 25, _printing_ok(("GET", "/api/cart")), ids="send"),
     ]
     world, cases, start, t0, t1 = _api_build(
-        "1236", "2026-11-20T14:03:05Z", specs, ua="python-requests/2.32.3", gateway="envoy",
+        build, "2026-11-20T14:03:05Z", specs, ua="python-requests/2.32.3", gateway="envoy",
         services=("orders-api", "cart-api", "catalog-api", "checkout-api"))
     _orders_chatter(world, t0 - 70_000, t1 + 45_000)
     sink = Sink()
     sink.document("reports/junit.xml", reports.pytest_junit(cases, hostname="ci-runner-pytest-04", start=t0))
-    _finish("1236", world, sink, start, t1 + 20_000, runner="ci-runner-pytest-04", browser="none (API tests)",
+    _finish(build, world, sink, start, t1 + 20_000, runner="ci-runner-pytest-04", browser="none (API tests)",
             gz_app=("catalog-api",))
-    return _built("1236", sink, cases,
+    return _built(build, sink, cases,
                   "canary, data: pytest JUnit; orders-api (Python text log) fails to decode a legacy "
                  "order (traceback); gateway is Istio (Envoy JSON).")
 
@@ -259,7 +259,7 @@ def _bulk_add(s: Session, retry: int) -> Failure | None:
     return Failure("Request failed with status code 503", stack=stack, error_type="AxiosError")
 
 
-def build_1237() -> Built:
+def build_1237(build: str = "1237") -> Built:
     """Traffic: Kong rate limits and a Hikari pool that runs dry (jest-junit report)."""
     describe = ("cart api",)
     specs = [
@@ -271,13 +271,13 @@ def build_1237() -> Built:
              _ok(("POST", "/api/cart/items"), ("DELETE", "/api/cart/items/311")), tagged=True),
     ]
     world, cases, start, t0, t1 = _api_build(
-        "1237", "2026-11-20T16:00:52Z", specs, ua="axios/1.7.7",
+        build, "2026-11-20T16:00:52Z", specs, ua="axios/1.7.7",
         services=("checkout-api", "cart-api", "catalog-api", "search-api"))
     sink = Sink()
     sink.document("reports/jest-junit.xml", reports.jest_junit("tests/cart.load.test.ts", cases, start=t0))
-    _finish("1237", world, sink, start, t1 + 20_000, runner="ci-runner-node-11", browser="none (API tests)",
+    _finish(build, world, sink, start, t1 + 20_000, runner="ci-runner-node-11", browser="none (API tests)",
             gz_app=("checkout-api",))
-    return _built("1237", sink, cases,
+    return _built(build, sink, cases,
                   "canary, traffic: jest-junit; 40 concurrent bulk adds: Kong rate-limits 15 (429), "
                  "checkout-api's Hikari pool times out 15 (503).")
 
@@ -313,7 +313,7 @@ def _cert_warnings(world: World, start: int, end: int) -> None:
         n += 1
 
 
-def build_1238() -> Built:
+def build_1238(build: str = "1238") -> Built:
     """Network: the canary certificate expired (Playwright JSON, controller error lines)."""
     specs = [
         Spec(("checkout.spec.ts", "checkout over https"), "opens checkout over https", 6, _opens_checkout,
@@ -328,7 +328,7 @@ def build_1238() -> Built:
              _ok(("GET", "/api/products/42/price")), ids="print", ua=API_UA),
     ]
     start = to_ms("2026-11-20T18:02:19Z")
-    world = new_world("1238", services=("checkout-api", "catalog-api", "cart-api", "web-bff"))
+    world = new_world(build, services=("checkout-api", "catalog-api", "cart-api", "web-bff"))
     t0 = start + 47_000
     cases, t1 = run(world, specs, t0, retries=1, ua=CHROME_UA)
     background(world, t0 - 120_000, t1 + 90_000, 1.8)
@@ -338,10 +338,10 @@ def build_1238() -> Built:
     sink.document("reports/playwright-report.json",
                   reports.playwright_json(cases, start=t0, end=t1, retries=1,
                                           base_url=f"https://{world.domain}"))
-    _finish("1238", world, sink, start, t1 + 20_000, runner="gha-runner-canary-07")
+    _finish(build, world, sink, start, t1 + 20_000, runner="gha-runner-canary-07")
     links = {key: "time window + runner IP (ingress-nginx error lines name the client; no access line)"
              for key in link_methods(cases)}
-    return Built("1238", sink, failing_truth(cases), links=links, summary=
+    return Built(build, sink, failing_truth(cases), links=links, summary=
                  "canary, network: Playwright JSON; the canary host's certificate expired "
                  "(ERR_CERT_DATE_INVALID); ingress-nginx logs the handshake and certificate errors.")
 
@@ -400,7 +400,7 @@ def _npe(world: World, req: Any, name: str) -> None:
               status=500, duration_ms=req.app_ms)
 
 
-def build_1239() -> Built:
+def build_1239(build: str = "1239") -> Built:
     """Regression: a new commit's NullPointerException (gotestsum, CRI-wrapped ECS log)."""
     pkg = ("github.com/shop/e2e/checkout",)
     create = (("GET", "/api/cart", 200), ("POST", "/api/checkout/orders", 201))
@@ -414,18 +414,18 @@ def build_1239() -> Built:
         Spec(pkg, "TestCartTotals", 104, _go_test((("GET", "/api/cart", 200),)), ids="send"),
     ]
     world, cases, start, t0, t1 = _api_build(
-        "1239", "2026-11-20T20:01:36Z", specs, ua="Go-http-client/1.1", gateway="envoy",
+        build, "2026-11-20T20:01:36Z", specs, ua="Go-http-client/1.1", gateway="envoy",
         cri=("checkout-api",), versions={"checkout-api": "2.15.0"},
         services=("checkout-api", "cart-api", "catalog-api", "search-api"))
     sink = Sink()
     sink.document("reports/junit.xml", reports.gotestsum(pkg[0], cases, start=t0))
-    _finish("1239", world, sink, start, t1 + 20_000, runner="ci-runner-go-02", browser="none (API tests)",
+    _finish(build, world, sink, start, t1 + 20_000, runner="ci-runner-go-02", browser="none (API tests)",
             commit=NEW_COMMIT, tag=NEW_TAG, gz_app=("catalog-api",),
             changed_paths=["services/checkout-api/src/main/java/com/shop/checkout/PromoService.java",
                            "services/checkout-api/src/main/java/com/shop/checkout/OrderService.java",
                            "services/checkout-api/src/test/java/com/shop/checkout/PromoServiceTest.java"])
     add_env(sink, "canary", overrides={"checkout-api": NEW_TAG})
-    return _built("1239", sink, cases,
+    return _built(build, sink, cases,
                   "canary, regression: gotestsum JUnit; new commit and checkout-api image; "
                  "NullPointerException in PromoService (CRI-wrapped ECS log); Istio gateway.")
 
@@ -443,21 +443,21 @@ def _cypress(fail: bool) -> Callable[[Session, int], Failure | None]:
     return script
 
 
-def build_1240() -> Built:
+def build_1240(build: str = "1240") -> Built:
     """Unknown: a Cypress failure with no related log line at all."""
     suite = MOCHA_SUITE
     specs = [Spec((suite,), "shows the shop title", 12, _cypress(True), category="unknown"),
              Spec((suite,), "lists featured products", 19, _cypress(False)),
              Spec((suite,), "opens a product page", 27, _cypress(False)),
              Spec((suite,), "adds to cart from product page", 36, _cypress(False))]
-    world, cases, start, t0, t1 = _api_build("1240", "2026-11-20T22:04:10Z", specs, ua=CHROME_UA,
+    world, cases, start, t0, t1 = _api_build(build, "2026-11-20T22:04:10Z", specs, ua=CHROME_UA,
                                              services=("catalog-api", "cart-api", "checkout-api", "web-bff"))
     sink = Sink()
     sink.document("cypress/results/junit-smoke.xml",
                   reports.mocha_junit(suite, "cypress/e2e/smoke.cy.ts", cases, start=t0))
-    _finish("1240", world, sink, start, t1 + 20_000, runner="gha-runner-canary-07", browser="electron 130",
+    _finish(build, world, sink, start, t1 + 20_000, runner="gha-runner-canary-07", browser="electron 130",
             gz_app=("catalog-api",))
-    return _built("1240", sink, cases,
+    return _built(build, sink, cases,
                   "canary, unknown: Cypress mocha-junit-reporter; the failing test's traffic never reached "
                  "the logged path, so no log line relates to it.")
 
