@@ -259,9 +259,11 @@ def _summary(report: FlakyReport) -> Markup:
 def _filter_bar(report: FlakyReport) -> Markup:
     verdicts = Counter(t.verdict for t in report.tests)
     categories = Counter(t.category for t in report.tests if t.category)
-    chips = [el("button", v, " ", el("span", verdicts[v], class_="count"), type="button",
-                class_=f"chip verdict-{v}", data_filter_verdict=v, aria_pressed="false")
-             for v in VERDICTS if verdicts.get(v)]
+    chips = [el("span", "verdict", class_="facet-label")]
+    chips += [el("button", v, " ", el("span", verdicts[v], class_="count"), type="button",
+                 class_=f"chip verdict-{v}", data_filter_verdict=v, aria_pressed="false")
+              for v in VERDICTS if verdicts.get(v)]
+    chips += [el("span", "category", class_="facet-label")]
     chips += [el("button", c, " ", el("span", n, class_="count"), type="button", class_=f"chip cat-{c}",
                  data_filter_category=c, aria_pressed="false") for c, n in sorted(categories.items())]
     return el("nav", el("span", "Filter:", class_="filter-label"), chips,
