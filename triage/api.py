@@ -6,6 +6,10 @@
     print(triage.render(report, "markdown"))
     history = triage.api.flaky(builds="1200..1240")  # flakiness across builds -> FlakyReport
 
+Notebook helpers (``triage.explore``, re-exported here): ``tests_frame``,
+``request_events``, ``timeline_frame``, ``plot_timeline``, ``rules_from_yaml``,
+``flaky_frame``, ``history``, ``builds_around``, ``last_passing_before``.
+
 Nothing here prints or exits; errors are ``TriageError`` subclasses.
 """
 from __future__ import annotations
@@ -20,6 +24,8 @@ from triage.classify.rules import Rule, load_rules
 from triage.config import resolve
 from triage.correlate import Correlation, correlate
 from triage.errors import UnknownBuildError, UsageError
+from triage.explore import (builds_around, flaky_frame, history, last_passing_before,  # noqa: F401
+                            plot_timeline, request_events, rules_from_yaml, tests_frame, timeline_frame)
 from triage.flaky.result import FlakyReport
 from triage.flaky.window import select_builds
 from triage.ingest.loader import LoadedBuild, ProgressCallback, load_build as _load_folder

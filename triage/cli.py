@@ -155,13 +155,14 @@ def flaky(
                                                "may be left open: 1200.. or ..1229)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only builds started within this age "
                                         "(14d, 36h, 2w) before now, or since a date (2026-11-01)."),
-    fmt: str = typer.Option("terminal", "--format", "-f", help="One of: terminal, json, markdown."),
+    fmt: str = typer.Option("terminal", "--format", "-f", help="One of: terminal, json, markdown, html."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
     rules: Optional[list[Path]] = RulesOption,
 ) -> None:
     """Flaky, broken and outage builds across the build history, and flaky tests grouped by cause.
 
     Example: triage flaky --builds 1200..1240 --format json --output flaky.json
+    (or: triage flaky --format html --output flaky.html)
     """
     from triage.flaky import FORMATS as FLAKY_FORMATS, print_flaky, render_flaky
 

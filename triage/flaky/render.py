@@ -1,4 +1,4 @@
-"""A ``FlakyReport`` as terminal tables, JSON (CONTRACT §4) or Markdown."""
+"""A ``FlakyReport`` as terminal tables, JSON (CONTRACT §4), Markdown or HTML."""
 from __future__ import annotations
 
 import io
@@ -11,7 +11,7 @@ from rich.text import Text
 from triage.flaky.result import FlakyReport, TestFlakiness
 from triage.report.terminal import CATEGORY_STYLE
 
-FORMATS = ("terminal", "json", "markdown")
+FORMATS = ("terminal", "json", "markdown", "html")
 HISTORY_WIDTH = 40
 WIDE = 130  # the per-build history column needs this many columns
 LEGEND = "P passed, R passed on retry, F failed, E error, S skipped, x outage build, . not run"
@@ -23,6 +23,10 @@ def render_flaky(report: FlakyReport, fmt: str = "terminal", width: int = 120) -
         return orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
     if fmt == "markdown":
         return render_markdown(report)
+    if fmt == "html":
+        from triage.report.html_flaky import render_flaky_html
+
+        return render_flaky_html(report)
     if fmt == "terminal":
         console = Console(width=width, record=True, no_color=True, file=io.StringIO())
         print_flaky(report, console)

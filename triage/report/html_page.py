@@ -1,5 +1,5 @@
 """Building blocks of triage's self-contained HTML pages, shared by the run
-report and (later) the flakiness page: escaped element building, the page
+report and the flakiness page (html_flaky.py): escaped element building, the page
 shell with inline CSS and JS, the category filter bar and generic tables.
 
 Every piece of text goes through ``el``/``esc``, which escape it; only

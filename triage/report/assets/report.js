@@ -1,53 +1,74 @@
-// Filter the page's items (elements with data-filter-item) by category and text.
-// Category chips toggle; none pressed means every category. Summary rows that
-// point at an item (data-filter-row="<item id>") follow that item.
+// Filter the page's items (elements with data-filter-item) by category, verdict and text.
+// Chips toggle; within one facet (category, verdict) pressed chips are alternatives, and
+// a facet with none pressed lets everything through. The text box searches an item's
+// data-filter-text when it has one, else its text. Elements that point at items
+// (data-filter-row="<item id> ...") are hidden when every item they name is hidden.
 (function () {
   "use strict";
-  var items = Array.prototype.slice.call(document.querySelectorAll("[data-filter-item]"));
-  var rows = Array.prototype.slice.call(document.querySelectorAll("[data-filter-row]"));
-  var chips = Array.prototype.slice.call(document.querySelectorAll("[data-filter-category]"));
+  var FACETS = ["category", "verdict"];
+  function all(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
+  var items = all("[data-filter-item]");
+  var rows = all("[data-filter-row]");
+  var chips = all("[data-filter-category], [data-filter-verdict]");
   var search = document.getElementById("filter-text");
   var clear = document.getElementById("filter-clear");
   var counter = document.getElementById("filter-count");
   if (!items.length || !counter) { return; }
   var chosen = {};
 
-  function anyChosen() {
-    return Object.keys(chosen).some(function (key) { return chosen[key]; });
+  function facetOf(chip) {
+    return chip.hasAttribute("data-filter-verdict") ? "verdict" : "category";
+  }
+
+  function reset() {
+    chosen = {};
+    FACETS.forEach(function (facet) { chosen[facet] = {}; });
+  }
+
+  function passes(item, facet) {
+    var picked = chosen[facet];
+    var any = Object.keys(picked).some(function (key) { return picked[key]; });
+    return !any || picked[item.getAttribute("data-" + facet)] === true;
+  }
+
+  function searchable(item) {
+    var text = item.getAttribute("data-filter-text");
+    return (text === null ? item.textContent : text).toLowerCase();
   }
 
   function apply() {
     var query = search ? search.value.trim().toLowerCase() : "";
-    var filtering = anyChosen();
     var shown = 0;
     var visible = {};
     items.forEach(function (item) {
-      var category = item.getAttribute("data-category");
-      var show = (!filtering || chosen[category] === true) &&
-        (!query || item.textContent.toLowerCase().indexOf(query) !== -1);
+      var show = FACETS.every(function (facet) { return passes(item, facet); }) &&
+        (!query || searchable(item).indexOf(query) !== -1);
       item.hidden = !show;
       visible[item.id] = show;
       if (show) { shown += 1; }
     });
     rows.forEach(function (row) {
-      row.hidden = visible[row.getAttribute("data-filter-row")] === false;
+      var ids = row.getAttribute("data-filter-row").split(" ").filter(Boolean);
+      row.hidden = ids.length > 0 && ids.every(function (id) { return visible[id] === false; });
     });
     counter.textContent = "showing " + shown + " of " + items.length + " " +
       counter.getAttribute("data-noun");
   }
 
+  reset();
   chips.forEach(function (chip) {
     chip.addEventListener("click", function () {
-      var category = chip.getAttribute("data-filter-category");
-      chosen[category] = !chosen[category];
-      chip.setAttribute("aria-pressed", chosen[category] ? "true" : "false");
+      var facet = facetOf(chip);
+      var value = chip.getAttribute("data-filter-" + facet);
+      chosen[facet][value] = !chosen[facet][value];
+      chip.setAttribute("aria-pressed", chosen[facet][value] ? "true" : "false");
       apply();
     });
   });
   if (search) { search.addEventListener("input", apply); }
   if (clear) {
     clear.addEventListener("click", function () {
-      chosen = {};
+      reset();
       chips.forEach(function (chip) { chip.setAttribute("aria-pressed", "false"); });
       if (search) { search.value = ""; }
       apply();
