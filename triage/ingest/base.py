@@ -6,6 +6,7 @@ An ingestor never raises on bad input. A line it cannot read is reported with
 """
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import math
@@ -24,6 +25,7 @@ HEAD_BYTES = 64 * 1024
 HEAD_LINES = 40
 MAX_EXAMPLES = 5
 GZIP_MAGIC = b"\x1f\x8b"
+_READ_ERRORS = (EOFError, OSError, zlib.error)
 
 
 class UnreadableSource(Exception):
@@ -47,9 +49,19 @@ class SourceFile:
             return fh.read(2) == GZIP_MAGIC
 
     def open_binary(self) -> io.BufferedIOBase:
-        if self.compressed:
-            return gzip.open(self.path, "rb")  # type: ignore[return-value]
-        return open(self.path, "rb")
+        """The file's bytes, decompressed, and as UTF-8 even where it was written in UTF-16."""
+        raw = gzip.open(self.path, "rb") if self.compressed else open(self.path, "rb")
+        try:
+            start = raw.peek(UTF16_SNIFF_BYTES)[:UTF16_SNIFF_BYTES]
+        except _READ_ERRORS:
+            start = b""  # a damaged stream: the first read reports it
+        if start.startswith(UTF8_BOM):
+            raw.read(len(UTF8_BOM))  # whole-document readers (orjson) refuse a BOM
+            return raw  # type: ignore[return-value]
+        encoding = utf16_encoding(start)
+        if encoding is None:
+            return raw  # type: ignore[return-value]
+        return io.BufferedReader(_Utf16AsUtf8(raw, encoding))
 
     def read_bytes(self, limit: int | None = None) -> bytes:
         with self.open_binary() as fh:
@@ -62,29 +74,89 @@ class SourceFile:
         return decode(self.read_bytes())
 
     def lines(self) -> Iterator[tuple[int, str]]:
-        """``(line number, text without the newline)``, 1-based, streamed."""
+        """``(line number, text without the newline)``, 1-based, streamed.
+
+        Raises: ``UnreadableSource`` after the last line read when the stream
+        breaks off (truncated gzip, an I/O error, the file vanishing).
+        """
         lineno = 0
-        with self.open_binary() as fh:
-            try:
+        try:
+            with self.open_binary() as fh:
                 for raw in fh:
                     lineno += 1
                     yield lineno, decode(raw).rstrip("\r\n")
-            except (EOFError, OSError, zlib.error) as exc:
-                raise UnreadableSource(
-                    "truncated", f"compressed stream ends early after line {lineno}: {exc}") from exc
+        except _READ_ERRORS as exc:
+            raise self.cut_short(lineno, exc) from exc
+
+    def cut_short(self, lineno: int, exc: BaseException) -> UnreadableSource:
+        """The error for a stream that broke off after ``lineno`` whole lines."""
+        if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)):
+            return UnreadableSource("truncated", f"compressed stream ends early after line {lineno}: {exc}")
+        return UnreadableSource("error", f"reading stopped after line {lineno}: "
+                                         f"{type(exc).__name__}: {exc}")
 
 
 def decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM); invalid bytes become U+FFFD rather than errors."""
+    """UTF-8 (with or without BOM); invalid bytes become U+FFFD rather than errors.
+
+    UTF-16 files never get here as such: ``SourceFile.open_binary`` re-encodes them.
+    """
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16", errors="replace")
     return raw.decode("utf-8", errors="replace")
 
 
+UTF16_SNIFF_BYTES = 4096
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def utf16_encoding(start: bytes) -> str | None:
+    """The codec of a UTF-16 stream from its first bytes, or None (read as UTF-8).
+
+    A byte order mark decides; without one, mostly-ASCII UTF-16 shows a NUL in
+    nearly every other byte (odd ones little-endian, even ones big-endian).
+    """
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    pairs = len(start) // 2
+    if pairs < 8:
+        return None
+    even_nuls, odd_nuls = start[0:2 * pairs:2].count(0) / pairs, start[1:2 * pairs:2].count(0) / pairs
+    if odd_nuls > 0.9 and even_nuls < 0.1:
+        return "utf-16-le"
+    if even_nuls > 0.9 and odd_nuls < 0.1:
+        return "utf-16-be"
+    return None
+
+
+class _Utf16AsUtf8(io.RawIOBase):
+    """A UTF-16 byte stream re-encoded as UTF-8 (bad code units become U+FFFD)."""
+
+    def __init__(self, raw: io.BufferedIOBase, encoding: str):
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self._pending:
+            chunk = self._raw.read(1 << 16)
+            self._pending = self._decoder.decode(chunk, final=not chunk).encode("utf-8")
+            if not chunk:
+                break
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 BLOCK_BYTES = 1 << 20
-_READ_ERRORS = (EOFError, OSError, zlib.error)
 # What LineIngestor.parse turns into a skipped line rather than an error.
 LINE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
                OverflowError)
@@ -103,11 +175,28 @@ def raw_lines(source: SourceFile) -> Iterator[bytes | str]:
                 done += 1
                 yield raw
         return
-    except _READ_ERRORS:
-        pass
-    for lineno, text in source.lines():
-        if lineno > done:
-            yield text
+    except _READ_ERRORS as exc:
+        error = exc
+    for _, text in _reread_after(source, done, error):
+        yield text
+
+
+def _reread_after(source: SourceFile, done: int, error: BaseException) -> Iterator[tuple[int, str]]:
+    """``source.lines()`` past line ``done``, after a block read failed with ``error``.
+
+    Raises: ``UnreadableSource`` naming the furthest line reached either way
+    (the file may have vanished in between, so the re-read can stop earlier).
+    """
+    reached = 0
+    try:
+        for lineno, text in source.lines():
+            reached = lineno
+            if lineno > done:
+                yield lineno, text
+    except UnreadableSource:
+        if reached >= done:
+            raise
+        raise source.cut_short(done, error) from error
 
 
 def line_blocks(source: SourceFile) -> Iterator[list[str]]:
@@ -133,12 +222,11 @@ def line_blocks(source: SourceFile) -> Iterator[list[str]]:
                 lines = _decode_lines(block[:cut])
                 done += len(lines)
                 yield lines
-    except _READ_ERRORS:
+    except _READ_ERRORS as exc:
         # Re-read line by line from where the blocks stopped, so that the lines
         # kept and the error raised are those of SourceFile.lines.
-        for lineno, text in source.lines():
-            if lineno > done:
-                yield [text]
+        for _, text in _reread_after(source, done, exc):
+            yield [text]
         return
     if pieces:
         yield [decode(b"".join(pieces)).rstrip("\r\n")]
@@ -233,6 +321,10 @@ class Ingestor:
 
 class LineIngestor(Ingestor):
     """A format with one event per line. Subclasses implement ``parse_line``."""
+
+    # True where a line that is not an event continues the one before it (stack
+    # traces), so lines and events + skips need not add up.
+    joins_continuations: ClassVar[bool] = False
 
     def parse_line(self, text: str) -> dict[str, Any] | None:
         """One event from one line, or None when the line is not this format."""

@@ -126,6 +126,10 @@ def read_source(path: Path, display: str | None = None, *,
     except (OSError, EOFError) as exc:
         info.status, info.reason = "error", f"cannot read: {exc}"
         return SourceResult(info)
+    except Exception as exc:  # noqa: BLE001 - a reader's bug costs its file, not the run
+        info.status = "error"
+        info.reason = f"internal error in the {info.format or 'format detection'} reader: {type(exc).__name__}: {exc}"
+        return SourceResult(info)
 
 
 def _drain(parsed, info: SourceInfo) -> list[dict[str, Any]]:
@@ -328,7 +332,8 @@ def source_warnings(info: SourceInfo) -> list[str]:
     """Human-readable warnings for what a source could not read."""
     found = []
     if info.status not in ("ok", "attachment"):
-        found.append(f"{info.path}: skipped ({info.status}): {info.reason}")
+        done = "partial" if info.events or info.tests else "skipped"
+        found.append(f"{info.path}: {done} ({info.status}): {info.reason}")
     if info.skipped_lines:
         where = "; ".join(f"{info.path}:{ex.line}: {ex.reason}" for ex in info.examples)
         found.append(f"{info.path}: {info.skipped_lines} malformed line(s) skipped, e.g. {where}")

@@ -412,6 +412,7 @@ class TextLogIngestor(LineIngestor):
     """Text lines that start with a timestamp; other lines continue the event before."""
 
     name = "text"
+    joins_continuations = True
     layer = Layer.APP
     description = "plain text logs starting with a timestamp (log4j, logback, syslog, oslo, klog)"
 
