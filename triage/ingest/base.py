@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Iterable, Iterator
 import orjson
 
 from triage.model import Layer, SkippedLine, SourceKind, TestResult
+from triage.redact import redact
 
 HEAD_BYTES = 64 * 1024
 HEAD_LINES = 40
@@ -297,9 +298,25 @@ class ParseContext:
     examples: list[SkippedLine] = field(default_factory=list)
 
     def skip(self, line: int | None, reason: str) -> None:
+        """Count a skipped line; the first few are kept, secrets redacted before the
+        reason is cut (a cut secret is no longer recognisable as one)."""
         self.skipped += 1
         if len(self.examples) < MAX_EXAMPLES:
-            self.examples.append(SkippedLine(line=line, reason=reason[:300]))
+            self.examples.append(SkippedLine(line=line, reason=redact(reason[:PREVIEW_SCAN])[:300]))
+
+    def skip_line(self, line: int, what: str, text: str) -> None:
+        """Skip a line, showing its start: ``what: 'first 80 characters'``."""
+        self.skipped += 1
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(SkippedLine(line=line, reason=f"{what}: {preview(text)!r}"))
+
+
+PREVIEW_SCAN = 4096  # a 10 MB line is redacted only as far as a preview can show
+
+
+def preview(text: str, limit: int = 80) -> str:
+    """The start of ``text`` for a message, with secrets redacted before the cut."""
+    return redact(text[:PREVIEW_SCAN])[:limit]
 
 
 class Ingestor:
@@ -341,7 +358,7 @@ class LineIngestor(Ingestor):
                 ctx.skip(lineno, f"not a valid {self.name} line: {type(exc).__name__}: {exc}")
                 continue
             if event is None:
-                ctx.skip(lineno, f"not a valid {self.name} line: {text[:80]!r}")
+                ctx.skip_line(lineno, f"not a valid {self.name} line", text)
                 continue
             event["line"] = lineno
             yield event

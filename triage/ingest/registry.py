@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from triage.ingest.base import Head, Ingestor
+from triage.redact import redact
 
 BUILTIN: tuple[str, ...] = (
     # build metadata and environment manifests
@@ -125,6 +126,6 @@ def detect(head: Head) -> Detection:
         return Detection(None, 0.0, "a JSON array of documents (e.g. a shipper's parsed output), "
                                     "not a log, report or manifest format triage reads")
     if best is None:
-        preview = head.lines[0][:80]
+        preview = redact(head.lines[0][:4096])[:80]
         return Detection(None, 0.0, f"no known format matches its first lines (starts {preview!r})")
     return Detection(best, best_score)

@@ -447,7 +447,7 @@ class TextLogIngestor(LineIngestor):
             event = parse_stamped(text)
             if event is None:
                 if not joiner.add(text):
-                    ctx.skip(lineno, f"continuation line before any timestamped line: {text[:80]!r}")
+                    ctx.skip_line(lineno, "continuation line before any timestamped line", text)
                 continue
             event["line"] = lineno
             done = joiner.push(event)
