@@ -31,8 +31,10 @@ def list_builds(data_dir: Path | str | None = None) -> list[str]:
     return sorted(names, key=lambda n: (not n.isdigit(), int(n) if n.isdigit() else 0, n))
 
 
-def load_build(build_id: str, data_dir: Path | str | None = None) -> LoadedBuild:
-    """Read ``<data_dir>/builds/<build_id>``.
+def load_build(build_id: str, data_dir: Path | str | None = None,
+               max_events: int | None = None) -> LoadedBuild:
+    """Read ``<data_dir>/builds/<build_id>``, keeping at most ``max_events`` log
+    events if given (the sources cut are named in ``warnings``).
 
     Raises UnknownBuildError (naming the available builds) or NoTestReportError.
     """
@@ -40,7 +42,7 @@ def load_build(build_id: str, data_dir: Path | str | None = None) -> LoadedBuild
     folder = settings.data_dir / "builds" / str(build_id)
     if not folder.is_dir():
         raise UnknownBuildError(str(build_id), str(settings.data_dir), list_builds(settings.data_dir))
-    return _load_folder(folder, str(build_id))
+    return _load_folder(folder, str(build_id), max_events=max_events)
 
 
 def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
@@ -75,8 +77,9 @@ def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
 
 
 def run(build_id: str, data_dir: Path | str | None = None,
-        rules_paths: list[Path] | None = None, redact: bool = True) -> Report:
+        rules_paths: list[Path] | None = None, redact: bool = True,
+        max_events: int | None = None) -> Report:
     """Load, correlate and classify one build: what ``triage run`` does."""
     settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
-    build = load_build(build_id, settings.data_dir)
+    build = load_build(build_id, settings.data_dir, max_events=max_events)
     return analyze(build, load_rules(settings.rules), redact=redact)

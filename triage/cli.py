@@ -66,10 +66,15 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (use with --output)."),
     no_redact: bool = typer.Option(False, "--no-redact", help="LOCAL DEBUGGING ONLY: show secrets "
                                    "found in logs instead of [REDACTED:kind]."),
+    max_events: Optional[int] = typer.Option(None, "--max-events", min=1, help="Keep at most N log "
+                                             "events, shared fairly between sources; the report's "
+                                             "warnings name every source cut."),
 ) -> None:
     """Ingest, correlate and classify one build.
 
     Example: triage run --build 1234 --format json --output report.json
+
+    Example: triage run --build 1234 --max-events 500000
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
@@ -78,7 +83,7 @@ def run(
                                     "and passwords from the logs. Do not share or upload it.",
                                     style="bold red")
     try:
-        report = api.run(build, data_dir, rules, redact=not no_redact)
+        report = api.run(build, data_dir, rules, redact=not no_redact, max_events=max_events)
     except TriageError as exc:
         _fail(exc)
     if output is not None:

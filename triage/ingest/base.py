@@ -83,7 +83,7 @@ class SourceFile:
         lineno = 0
         try:
             with self.open_binary() as fh:
-                for raw in fh:
+                for raw in bounded_lines(fh):
                     lineno += 1
                     yield lineno, decode(raw).rstrip("\r\n")
         except _READ_ERRORS as exc:
@@ -158,6 +158,19 @@ class _Utf16AsUtf8(io.RawIOBase):
 
 
 BLOCK_BYTES = 1 << 20
+# A line longer than this keeps its first MAX_LINE_BYTES; the rest is read past,
+# never held, so a file with no newline at all cannot exhaust memory.
+MAX_LINE_BYTES = 64 << 20
+
+
+def bounded_lines(fh: io.BufferedIOBase) -> Iterator[bytes]:
+    """A binary file's lines (``\\n`` kept), each cut to ``MAX_LINE_BYTES``."""
+    readline = fh.readline
+    while raw := readline(MAX_LINE_BYTES):
+        if len(raw) == MAX_LINE_BYTES and raw[-1:] != b"\n":
+            while (rest := readline(MAX_LINE_BYTES)) and rest[-1:] != b"\n":
+                pass
+        yield raw
 # What LineIngestor.parse turns into a skipped line rather than an error.
 LINE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
                OverflowError)
@@ -172,7 +185,7 @@ def raw_lines(source: SourceFile) -> Iterator[bytes | str]:
     done = 0
     try:
         with source.open_binary() as fh:
-            for raw in fh:
+            for raw in bounded_lines(fh):
                 done += 1
                 yield raw
         return
@@ -209,17 +222,25 @@ def line_blocks(source: SourceFile) -> Iterator[list[str]]:
     """
     done = 0  # lines handed out so far
     pieces: list[bytes] = []
+    size = 0  # bytes held in pieces: the start of an unfinished line
     try:
         with source.open_binary() as fh:
             while block := fh.read(BLOCK_BYTES):
                 if b"\n" not in block:
-                    pieces.append(block)
+                    if size < MAX_LINE_BYTES:  # past that the line's rest is dropped
+                        pieces.append(block)
+                        size += len(block)
                     continue
                 if pieces:
-                    pieces.append(block)
-                    block = b"".join(pieces)
+                    end = block.index(b"\n")
+                    if size + end > MAX_LINE_BYTES:
+                        block = (b"".join(pieces) + block[:end])[:MAX_LINE_BYTES] + block[end:]
+                    else:
+                        pieces.append(block)
+                        block = b"".join(pieces)
                 cut = block.rfind(b"\n")
                 pieces = [block[cut + 1:]] if cut + 1 < len(block) else []
+                size = len(block) - cut - 1
                 lines = _decode_lines(block[:cut])
                 done += len(lines)
                 yield lines
@@ -230,7 +251,7 @@ def line_blocks(source: SourceFile) -> Iterator[list[str]]:
             yield [text]
         return
     if pieces:
-        yield [decode(b"".join(pieces)).rstrip("\r\n")]
+        yield [decode(b"".join(pieces)[:MAX_LINE_BYTES]).rstrip("\r\n")]
 
 
 def _decode_lines(body: bytes) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from triage.errors import NoTestReportError
-from triage.ingest import registry
+from triage.ingest import caps, registry
 from triage.ingest.base import Head, Ingestor, ParseContext, SourceFile, UnreadableSource
 from triage.ingest.ids import normalize_request_id, normalize_trace_id
 from triage.model import EVENT_COLUMNS, Layer, SourceInfo, SourceKind, TestResult
@@ -53,6 +53,7 @@ class SourceResult:
     frame: pd.DataFrame | None = None  # the events as a typed frame (``as_frame=True``)
     tests: list[TestResult] = field(default_factory=list)
     document: Any = None  # metadata or manifest content
+    cut: caps.Cut | None = None  # where --max-events stopped this source
 
 
 @dataclass
@@ -78,8 +79,11 @@ def layer_from_path(display: str) -> Layer | None:
 
 
 def read_source(path: Path, display: str | None = None, *,
-                ingestor: Ingestor | None = None, as_frame: bool = False) -> SourceResult:
+                ingestor: Ingestor | None = None, as_frame: bool = False,
+                max_events: int | None = None) -> SourceResult:
     """Detect and parse one file. Never raises for bad content: see ``info.status``.
+
+    With ``max_events`` an event source stops after that many (``result.cut``).
 
     Events come as dicts in ``events``, or with ``as_frame`` as a typed DataFrame
     in ``frame``, built in chunks so a large file never holds all its dicts at once.
@@ -99,6 +103,9 @@ def read_source(path: Path, display: str | None = None, *,
         ctx = ParseContext(source.display)
         result = SourceResult(info)
         parsed = ingestor.parse(source, ctx)
+        cuts: dict[str, caps.Cut] = {}
+        if max_events is not None and ingestor.kind is SourceKind.EVENTS:
+            parsed = caps.take(parsed, max_events, cuts, source.display)
         if ingestor.kind is SourceKind.EVENTS:
             layer = (layer_from_path(source.display) or ingestor.layer).value
             info.layer = layer
@@ -119,6 +126,7 @@ def read_source(path: Path, display: str | None = None, *,
             result.document = parsed
         info.skipped_lines = ctx.skipped
         info.examples = ctx.examples
+        result.cut = cuts.get(source.display)
         return result
     except UnreadableSource as exc:
         info.status, info.reason = exc.status, str(exc)
@@ -231,11 +239,12 @@ def build_files(build_dir: Path) -> list[Path]:
 
 
 def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
-               workers: int | None = None) -> LoadedBuild:
+               workers: int | None = None, max_events: int | None = None) -> LoadedBuild:
     """Read every file of a build folder. Raises ``NoTestReportError`` if no report.
 
     Large builds are read by ``workers`` processes (default: one per core), one
-    file each at a time, largest first.
+    file each at a time, largest first. ``max_events`` caps the events kept
+    (``triage.ingest.caps``); the sources it cut are named in ``warnings``.
     """
     jobs: list[tuple[Path, str]] = []
     results: dict[str, SourceResult] = {}
@@ -247,8 +256,18 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
             results[display] = SourceResult(info)
         else:
             jobs.append((path, display))
+    if max_events is not None:
+        limits = caps.read_caps({job: _estimated_lines(job[0], job[0].stat().st_size) for job in jobs},
+                                max_events)
+        jobs = [(*job, limits[job]) for job in jobs]
     for result in _read_all(jobs, workers):
         results[result.info.path] = result
+    cut_warnings = []
+    if max_events is not None:
+        paths = {job[1]: job[0] for job in jobs}
+        caps.settle(results, max_events,
+                    lambda display, cap: read_source(paths[display], display, as_frame=True, max_events=cap))
+        cut_warnings = caps.trim(list(results.values()), max_events)
     ordered = [results[key] for key in sorted(results)]
     metadata: dict[str, Any] = {}
     manifests: dict[str, Any] = {}
@@ -265,6 +284,7 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
         if result.frame is not None and len(result.frame):
             frames.append(result.frame)
         warnings.extend(source_warnings(info))
+    warnings.extend(cut_warnings)
     if require_tests and not tests:
         raise NoTestReportError(build_id, str(build_dir))
     events = pd.concat(frames, ignore_index=True) if frames else typed_chunk([])
@@ -275,8 +295,8 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
     )
 
 
-def _read_one(job: tuple[Path, str]) -> SourceResult:
-    return read_source(job[0], job[1], as_frame=True)
+def _read_one(job: tuple) -> SourceResult:
+    return read_source(job[0], job[1], as_frame=True, max_events=job[2] if len(job) > 2 else None)
 
 
 def _read_all(jobs: list[tuple[Path, str]], workers: int | None) -> list[SourceResult]:
