@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from triage.ingest.base import (LineIngestor, ParseContext, SourceFile, UnreadableSource, decode)
-from triage.ingest.loader import read_source, typed_chunk
+from triage.ingest.loader import read_source
 from triage.model import EVENT_COLUMNS, SourceKind, TestResult
 
+PANDAS_MIN_TS, PANDAS_MAX_TS = -9_223_372_036.0, 9_223_372_036.0  # seconds, datetime64[ns]
 STATUSES = {"ok", "unsupported", "empty", "binary", "truncated", "error"}
 _NUMERIC = {"ts": float, "status": int, "upstream_status": int, "latency_ms": float,
             "upstream_latency_ms": float, "line": int}
@@ -39,13 +40,18 @@ def ingest(ingestor, data: bytes, name: str = "fuzz.log") -> Outcome:
     """Parse ``data`` as ``ingestor``'s format, draining its records."""
     folder, path = write_temp(data, name)
     with folder:
-        ctx = ParseContext(name)
-        try:
-            parsed = ingestor.parse(SourceFile(path, name), ctx)
-            records = parsed if ingestor.kind in (SourceKind.METADATA, SourceKind.MANIFEST) else list(parsed)
-        except UnreadableSource as exc:
-            return Outcome(None, ctx, exc)
-        return Outcome(records, ctx, None)
+        return ingest_file(ingestor, path, name)
+
+
+def ingest_file(ingestor, path: Path, name: str) -> Outcome:
+    """Parse the file at ``path`` (shown as ``name``) as ``ingestor``'s format."""
+    ctx = ParseContext(name)
+    try:
+        parsed = ingestor.parse(SourceFile(path, name), ctx)
+        records = parsed if ingestor.kind in (SourceKind.METADATA, SourceKind.MANIFEST) else list(parsed)
+    except UnreadableSource as exc:
+        return Outcome(None, ctx, exc)
+    return Outcome(records, ctx, None)
 
 
 def non_blank_lines(data: bytes) -> list[int]:
@@ -73,6 +79,8 @@ def check_event(event: dict[str, Any]) -> None:
         elif key in _NUMERIC:
             assert isinstance(value, (int, float)) and not isinstance(value, bool), (key, value)
             assert math.isfinite(value), (key, value)
+            if key == "ts":  # within what a pandas datetime64[ns] column can hold
+                assert PANDAS_MIN_TS < value < PANDAS_MAX_TS, value
         else:
             assert isinstance(value, str), (key, value)
 
@@ -93,7 +101,6 @@ def check_outcome(ingestor, outcome: Outcome, data: bytes) -> None:
         for event in outcome.records:
             check_event(event)
             assert event.get("line") is None or 1 <= event["line"] <= lines, event.get("line")
-        typed_chunk([dict(event) for event in outcome.records])  # times convert, no overflow
     elif ingestor.kind is SourceKind.TESTS:
         assert all(isinstance(test, TestResult) for test in outcome.records)
 
@@ -120,7 +127,12 @@ def detect_and_read(data: bytes, name: str = "fuzz.log"):
     """``read_source`` with detection, as a build folder's file is read."""
     folder, path = write_temp(data, name)
     with folder:
-        result = read_source(path, name, as_frame=True)
+        return detect_and_read_file(path, name)
+
+
+def detect_and_read_file(path: Path, name: str):
+    """``read_source`` with detection on the file at ``path``; checks its status."""
+    result = read_source(path, name, as_frame=True)
     info = result.info
     assert info.status in STATUSES, info.status
     if info.status != "ok":

@@ -70,6 +70,30 @@ def test_xml_entity_tricks_are_refused_with_a_reason(bomb):
     assert "root:" not in result.info.reason  # nothing of /etc/passwd
 
 
+@pytest.mark.parametrize("encoding", ["UTF-7", "UTF-32", "x-unknown"])
+def test_odd_xml_declared_encodings_are_a_reported_error(encoding):
+    """Found by the atheris target: expat raises ValueError for UTF-7."""
+    data = (f'<?xml version="1.0" encoding="{encoding}"?>\n'
+            '<testsuite name="s"><testcase name="t"/></testsuite>').encode()
+    result = detect_and_read(data, "junit.xml")
+    assert result.info.format == "junit-xml"
+    assert result.info.status in ("ok", "error")
+    if result.info.status == "error":
+        assert "encoding" in result.info.reason
+
+
+@pytest.mark.parametrize("body", [
+    b"flags:\n  f:\n    state: ENABLED\n    variants: 'on'\n    defaultVariant: 'on'\n",
+    b'{"flags": {"f": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": ["a"]}}}',
+    b'{"flags": {"f": {"on": true, "variations": [1, 2], "fallthrough": "x"}}}',
+])
+def test_odd_flag_file_shapes_give_no_value_not_an_error(body):
+    """Found by the atheris target: flagd variants that are not a mapping raised."""
+    result = detect_and_read(body, "flags.json")
+    assert result.info.format == "feature-flags" and result.info.status == "ok"
+    assert result.document == {"f": None}
+
+
 def test_external_dtd_is_never_fetched():
     """defusedxml does not load external DTDs: the report reads as if it had none."""
     result = detect_and_read(EXTERNAL_DTD, "junit.xml")

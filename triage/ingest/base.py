@@ -329,7 +329,7 @@ class ParseContext:
         """Skip a line, showing its start: ``what: 'first 80 characters'``."""
         self.skipped += 1
         if len(self.examples) < MAX_EXAMPLES:
-            self.examples.append(SkippedLine(line=line, reason=f"{what}: {preview(text)!r}"))
+            self.examples.append(SkippedLine(line=line, reason=f"{what}: {preview(text)!r}"[:300]))
 
 
 PREVIEW_SCAN = 4096  # a 10 MB line is redacted only as far as a preview can show

@@ -143,6 +143,8 @@ def _load(data: bytes) -> tuple[Element, dict[Element, int]]:
         line = exc.position[0] if getattr(exc, "position", None) else "?"
         reason = str(exc).split(": line", 1)[0]
         raise UnreadableSource("error", f"malformed XML at line {line}: {reason}") from None
+    except (ValueError, LookupError) as exc:  # expat: "multi-byte encodings are not supported" (UTF-7)
+        raise UnreadableSource("error", f"cannot read the XML's declared encoding: {exc}") from None
 
 
 def _local(tag: Any) -> str:

@@ -176,9 +176,11 @@ def _launchdarkly_value(flag: Any) -> Any:
     """What a LaunchDarkly flag serves to a user no rule matches."""
     if not isinstance(flag, dict):
         return flag
-    variations = flag.get("variations") or []
-    index = (flag.get("fallthrough") or {}).get("variation") if flag.get("on", True) else flag.get("offVariation")
-    if isinstance(index, int) and 0 <= index < len(variations):
+    variations = flag.get("variations")
+    fallthrough = flag.get("fallthrough")
+    index = ((fallthrough.get("variation") if isinstance(fallthrough, dict) else None)
+             if flag.get("on", True) else flag.get("offVariation"))
+    if isinstance(variations, list) and isinstance(index, int) and 0 <= index < len(variations):
         return variations[index]
     return None
 
@@ -189,5 +191,7 @@ def flag_value(flag: Any) -> Any:
         return flag
     if flag.get("state", "ENABLED") == "DISABLED":
         return None
-    variants = flag.get("variants") or {}
-    return variants.get(flag.get("defaultVariant"))
+    variants, default = flag.get("variants"), flag.get("defaultVariant")
+    if not isinstance(variants, dict) or not isinstance(default, (str, int, float, bool)):
+        return None
+    return variants.get(default)
