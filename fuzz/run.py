@@ -7,7 +7,7 @@ coverage and findings; exit 1 if anything was found.
 Each group (``detect``, ``events``, ``reports``, ``manifests``) runs in its own
 process with a seed corpus made now from the repository's samples (and the real
 third-party samples, where present), a fixed libFuzzer seed and the same time
-budget. A finding (an invariant broken, an exception escaping, a 10 s input or
+budget. A finding (an invariant broken, an exception escaping, a 30 s input or
 2 GB of memory) is saved under ``--artifacts`` and its traceback printed.
 """
 from __future__ import annotations
@@ -63,7 +63,7 @@ def run_group(group: str, seconds: int, artifacts: Path) -> GroupResult:
         seeds = write_seeds(group, Path(corpus))
         artifacts.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "fuzz.target", "--group", group, f"-max_total_time={seconds}",
-                   "-seed=1", "-timeout=10", "-rss_limit_mb=2048", "-max_len=65536", "-print_final_stats=1",
+                   "-seed=1", "-timeout=30", "-rss_limit_mb=2048", "-max_len=65536", "-print_final_stats=1",
                    f"-artifact_prefix={artifacts}/{group}-", corpus]
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, errors="replace",
                               timeout=seconds + 300)
@@ -72,7 +72,8 @@ def run_group(group: str, seconds: int, artifacts: Path) -> GroupResult:
     cov = re.search(r"cov: (\d+) ft: (\d+) corp: (\d+)", last[-1]) if last else None
     findings = re.findall(r"Test unit written to (\S+)", log)
     if done.returncode != 0 and not findings:
-        findings = [f"exit status {done.returncode}"]
+        killed = {-14: "killed by SIGALRM: an input ran over libFuzzer's -timeout"}
+        findings = [killed.get(done.returncode, f"exit status {done.returncode}")]
     return GroupResult(group, seeds, _stat(log, "number_of_executed_units"),
                        _stat(log, "average_exec_per_sec"), int(cov.group(1)) if cov else 0,
                        int(cov.group(2)) if cov else 0, int(cov.group(3)) if cov else 0,

@@ -143,7 +143,7 @@ def _json_report(build: str, seed: str) -> bytes:
     return result.stdout
 
 
-@pytest.mark.parametrize("build", ["1234", "1237"])
+@pytest.mark.parametrize("build", ["1234"])
 def test_json_report_is_byte_identical_across_hash_seeds(build):
     assert _json_report(build, "1") == _json_report(build, "4242")
 

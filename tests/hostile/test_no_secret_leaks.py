@@ -147,7 +147,7 @@ def test_notebook_helper_redacts_the_events_frame(planted_build):
     root, planted = planted_build
     events = load_build(root / "builds" / BUILD, BUILD).events
     windows = _windows(planted)
-    assert _leaks(events.to_json(orient="records"), windows) != []  # the raw frame has them
-    shown = redact_frame(events).to_json(orient="records")
+    assert _leaks(events.to_json(orient="records", date_format="iso"), windows) != []  # the raw frame has them
+    shown = redact_frame(events).to_json(orient="records", date_format="iso")
     assert _leaks(shown, windows) == []
     assert "[REDACTED:authorization]" in shown and "[REDACTED:jwt]" in shown
