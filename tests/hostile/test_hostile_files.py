@@ -249,3 +249,26 @@ def test_a_truncated_gzip_build_source_is_marked_partial_in_the_report(tmp_path)
     assert kong.status == "truncated" and kong.events > 0
     partial = [w for w in loaded.warnings if w.startswith("logs/gateway/kong.log.gz: partial (truncated)")]
     assert len(partial) == 1 and f"kept the {kong.events} events" in partial[0]
+
+
+def test_a_reader_bug_costs_its_file_not_the_run(tmp_path, monkeypatch):
+    """Should an ingestor still raise, read_source reports the file instead."""
+    ingestor = INGESTORS["ingress-nginx"]
+
+    def broken(text):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ingestor, "parse_line", broken)
+    path = tmp_path / "ingress.log"
+    path.write_bytes((lines_by_format()["ingress-nginx"][0] + "\n").encode())
+    info = read_source(path, "ingress.log", ingestor=ingestor).info
+    assert (info.status, info.events) == ("error", 0)
+    assert info.reason == "internal error in the ingress-nginx reader: RuntimeError: boom"
+
+
+def test_manifest_env_values_are_redacted_by_name():
+    from triage.redact import redact_value
+    doc = {"spec": {"containers": [{"env": [{"name": "SIGNING_KEY", "value": "s3cr3t-v4lue"},
+                                           {"name": "LOG_LEVEL", "value": "debug"}]}]}}
+    assert redact_value(doc)["spec"]["containers"][0]["env"] == [
+        {"name": "SIGNING_KEY", "value": "[REDACTED:secret]"}, {"name": "LOG_LEVEL", "value": "debug"}]

@@ -266,6 +266,13 @@ def write_secret_build(root: Path, build_id: str = "9001", per_kind: int = 200, 
     _write(folder / "reports" / "junit.xml", _junit(tests))
     for path, lines in logs.items():
         _write(folder / path, "\n".join(lines) + "\n")
+    _write_metadata(folder, build_id, take)
+    _write_manifests(folder, take, lambda: bool(pool))
+    return placed
+
+
+def _write_metadata(folder: Path, build_id: str, take: Callable[[str], Planted]) -> None:
+    """``build.json`` with secrets in free text and under secret-named keys."""
     metadata = {"build": build_id, "env": "canary", "runner": "gha-runner-7", "runner_ip": "10.20.0.15",
                 "trigger_url": take("build.json").text, "notes": [take("build.json").text for _ in range(5)],
                 "deploy_env": {f"{take('build.json').text.partition('=')[0]}": "see below"}}
@@ -273,11 +280,16 @@ def write_secret_build(root: Path, build_id: str = "9001", per_kind: int = 200, 
         item = take("build.json")
         metadata["deploy_env"][f"{item.kind.upper().replace('-', '_')}_{len(metadata['deploy_env'])}_TOKEN"] = item.secret
     _write(folder / "build.json", json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+
+
+def _write_manifests(folder: Path, take: Callable[[str], Planted], left: Callable[[], bool]) -> None:
+    """The rest of the secrets as env entries of a Deployment and lines of a .env file."""
     env_entries, dotenv_lines = [], []
-    while pool:
-        item = take("env/canary/deployment.yaml" if len(pool) % 2 else "env/canary/app.env")
+    while left():
+        to_yaml = len(env_entries) <= len(dotenv_lines)
+        item = take("env/canary/deployment.yaml" if to_yaml else "env/canary/app.env")
         name = item.text.partition("=")[0] if item.kind == "env-var" else f"{item.kind.upper().replace('-', '_')}_SECRET"
-        if item.where.endswith(".yaml"):
+        if to_yaml:
             env_entries.append(f"            - name: {name}\n              value: {json.dumps(item.secret)}")
         else:
             dotenv_lines.append(f"{name}={json.dumps(_one_line(item.secret))}")
@@ -287,7 +299,6 @@ def write_secret_build(root: Path, build_id: str = "9001", per_kind: int = 200, 
            "          image: registry.shop.example/checkout:2026.47\n          env:\n"
            + "\n".join(env_entries) + "\n")
     _write(folder / "env" / "canary" / "app.env", "\n".join(dotenv_lines) + "\n")
-    return placed
 
 
 def _write(path: Path, text: str) -> None:
