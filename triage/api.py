@@ -51,9 +51,11 @@ def list_builds(data_dir: Path | str | None = None) -> list[str]:
 
 
 def load_build(build_id: str, data_dir: Path | str | None = None,
-               progress: ProgressCallback | None = None) -> LoadedBuild:
+               progress: ProgressCallback | None = None, max_events: int | None = None) -> LoadedBuild:
     """Read ``<data_dir>/builds/<build_id>``; ``progress`` (optional) is called
-    with an ``IngestProgress`` before reading and after each file.
+    with an ``IngestProgress`` before reading and as files are read; with
+    ``max_events`` at most that many log events are kept (the sources cut are
+    named in ``warnings``).
 
     Raises UnknownBuildError (naming the available builds) or NoTestReportError.
     """
@@ -61,7 +63,7 @@ def load_build(build_id: str, data_dir: Path | str | None = None,
     folder = settings.data_dir / "builds" / str(build_id)
     if not folder.is_dir():
         raise UnknownBuildError(str(build_id), str(settings.data_dir), list_builds(settings.data_dir))
-    return _load_folder(folder, str(build_id), progress=progress)
+    return _load_folder(folder, str(build_id), progress=progress, max_events=max_events)
 
 
 def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
@@ -110,7 +112,8 @@ def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
 
 def run(build_id: str, data_dir: Path | str | None = None,
         rules_paths: list[Path] | None = None, redact: bool = True,
-        baseline: str | None = None, progress: ProgressCallback | None = None) -> Report:
+        baseline: str | None = None, progress: ProgressCallback | None = None,
+        max_events: int | None = None) -> Report:
     """Load, correlate and classify one build: what ``triage run`` does.
 
     The baseline is ``baseline`` or the one build.json names; an explicit one
@@ -120,7 +123,7 @@ def run(build_id: str, data_dir: Path | str | None = None,
     from triage.learn.assess import Learned
 
     settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
-    build = load_build(build_id, settings.data_dir, progress)
+    build = load_build(build_id, settings.data_dir, progress, max_events)
     learned = Learned.from_data_dir(settings.data_dir)
     return analyze(build, load_rules(settings.rules), redact=redact,
                    baseline=compare_with_baseline(build, settings.data_dir, baseline), learned=learned)

@@ -105,10 +105,15 @@ def run(
                                    "found in logs instead of [REDACTED:kind]."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Passing build to compare with "
                                            "(default: the baseline build.json names)."),
+    max_events: Optional[int] = typer.Option(None, "--max-events", min=1, help="Keep at most N log "
+                                             "events, shared fairly between sources; the report's "
+                                             "warnings name every source cut."),
 ) -> None:
     """Ingest, correlate and classify one build.
 
     Example: triage run --build 1234 --format json --output report.json
+
+    Example: triage run --build 1234 --max-events 500000
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
@@ -119,7 +124,8 @@ def run(
     progress_console = _console(stderr=True)
     try:
         with _ingest_progress(progress_console, not quiet and progress_console.is_terminal) as progress:
-            report = api.run(build, data_dir, rules, redact=not no_redact, baseline=baseline, progress=progress)
+            report = api.run(build, data_dir, rules, redact=not no_redact, baseline=baseline, progress=progress,
+                                 max_events=max_events)
     except TriageError as exc:
         _fail(exc)
     if output is not None:

@@ -16,8 +16,19 @@ from typing import Any, Callable
 
 import regex
 
+try:  # the standard library's own regex parser, to inspect a pattern's shape
+    import re._constants as _sre_constants
+    import re._parser as _sre_parser
+except ImportError:  # pragma: no cover - Python < 3.11
+    import sre_constants as _sre_constants  # type: ignore[no-redef]
+    import sre_parse as _sre_parser  # type: ignore[no-redef]
+
+_REPEATS = (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT,
+            getattr(_sre_constants, "POSSESSIVE_REPEAT", _sre_constants.MAX_REPEAT))
+
 MODIFIERS = {"contains", "startswith", "endswith", "re", "gt", "gte", "lt", "lte", "exists", "all"}
 REGEX_TIMEOUT_S = 0.05
+MAX_TIMEOUTS = 3  # per matcher and run: then it is switched off, so a bad rule costs < 1 s
 MAX_MATCH_CHARS = 20_000
 
 
@@ -136,16 +147,57 @@ def _equals(expected: Any) -> Callable[[Any, Budget], bool]:
 
 
 def _regex_check(pattern: str, key: str, rule_id: str) -> Callable[[Any, Budget], bool]:
+    """A time-bounded regex search; after ``MAX_TIMEOUTS`` timeouts it stops trying.
+
+    Raises MatcherError for an invalid pattern or one that nests unbounded
+    quantifiers (``(a+)+``), the classic catastrophic-backtracking shape.
+    """
     try:
         compiled = regex.compile(pattern)
     except regex.error as exc:
         raise MatcherError(f"'{key}': invalid regular expression {pattern!r}: {exc}") from None
+    if nests_unbounded_repeats(pattern):
+        raise MatcherError(f"'{key}': regular expression {pattern!r} nests an unbounded repeat inside "
+                           f"another, which can backtrack catastrophically; repeat once "
+                           f"(e.g. 'a+' rather than '(a+)+')")
+    timeouts = 0
 
     def check(value: Any, budget: Budget) -> bool:
+        nonlocal timeouts
+        if timeouts >= MAX_TIMEOUTS:
+            return False
         try:
             return compiled.search(_text(value), timeout=REGEX_TIMEOUT_S) is not None
         except TimeoutError:
+            timeouts += 1
             budget.timeouts.append(f"rule {rule_id}: regex on '{key}' exceeded "
                                    f"{REGEX_TIMEOUT_S * 1000:.0f} ms and was treated as no match")
+            if timeouts == MAX_TIMEOUTS:
+                budget.timeouts.append(f"rule {rule_id}: regex on '{key}' timed out {MAX_TIMEOUTS} "
+                                       f"times; switched off for the rest of the run")
             return False
     return check
+
+
+def nests_unbounded_repeats(pattern: str) -> bool:
+    """Whether an unboundedly repeated part holds another unbounded repeat
+    (``(a+)+``, ``(\\w+\\s?)*``). False when the standard parser cannot read
+    the pattern (regex-module-only syntax): the time bound still holds then."""
+    try:
+        tree = _sre_parser.parse(pattern)
+    except Exception:  # noqa: BLE001
+        return False
+    return _nests(tree, inside_unbounded=False)
+
+
+def _nests(items, inside_unbounded: bool) -> bool:
+    for op, arg in items:
+        if op in _REPEATS:
+            unbounded = arg[1] == _sre_constants.MAXREPEAT
+            if (unbounded and inside_unbounded) or _nests(arg[2], inside_unbounded or unbounded):
+                return True
+        elif op is _sre_constants.SUBPATTERN and _nests(arg[-1], inside_unbounded):
+            return True
+        elif op is _sre_constants.BRANCH and any(_nests(b, inside_unbounded) for b in arg[1]):
+            return True
+    return False

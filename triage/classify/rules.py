@@ -74,8 +74,25 @@ class Rule:
         return positive_names(self.condition) | set(self.cite)
 
 
+MAX_ALIASES = 100  # rules are untrusted: no billion-laughs expansion through aliases
+
+
 class _LineLoader(yaml.SafeLoader):
-    """Safe loader that remembers the line of every mapping (``__line__``)."""
+    """Safe loader that remembers the line of every mapping (``__line__``) and
+    refuses alias-heavy documents."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases_left = MAX_ALIASES
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            self.aliases_left -= 1
+            if self.aliases_left < 0:
+                event = self.peek_event()
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"more than {MAX_ALIASES} YAML aliases", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:

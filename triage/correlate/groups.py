@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 # Ids longer than this are compared as Python strings, not fixed-width arrays.
 _FIXED_WIDTH_LIMIT = 64
@@ -40,6 +38,9 @@ class Groups:
 
 def group_requests(events: pd.DataFrame) -> Groups:
     """Join keys for ``events`` (which need ``request_id`` and ``trace_id``)."""
+    from scipy.sparse import coo_matrix  # imported here: reading files alone never needs scipy
+    from scipy.sparse.csgraph import connected_components
+
     count = len(events)
     request_ids = events["request_id"].to_numpy(dtype=object, na_value=None)
     trace_ids = events["trace_id"].to_numpy(dtype=object, na_value=None)

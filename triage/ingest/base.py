@@ -6,6 +6,7 @@ An ingestor never raises on bad input. A line it cannot read is reported with
 """
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import math
@@ -19,11 +20,13 @@ from typing import Any, ClassVar, Iterable, Iterator
 import orjson
 
 from triage.model import Layer, SkippedLine, SourceKind, TestResult
+from triage.redact import redact
 
 HEAD_BYTES = 64 * 1024
 HEAD_LINES = 40
 MAX_EXAMPLES = 5
 GZIP_MAGIC = b"\x1f\x8b"
+_READ_ERRORS = (EOFError, OSError, zlib.error)
 
 
 class UnreadableSource(Exception):
@@ -50,11 +53,21 @@ class SourceFile:
             return fh.read(2) == GZIP_MAGIC
 
     def open_binary(self) -> io.BufferedIOBase:
-        if self.byte_range is not None:
+        """The file's bytes, decompressed, and as UTF-8 even where it was written in UTF-16."""
+        if self.byte_range is not None:  # a piece: only plain UTF-8 files are cut
             return io.BufferedReader(_ByteRange(self.path, *self.byte_range), buffer_size=1 << 20)
-        if self.compressed:
-            return gzip.open(self.path, "rb")  # type: ignore[return-value]
-        return open(self.path, "rb")
+        raw = gzip.open(self.path, "rb") if self.compressed else open(self.path, "rb")
+        try:
+            start = raw.peek(UTF16_SNIFF_BYTES)[:UTF16_SNIFF_BYTES]
+        except _READ_ERRORS:
+            start = b""  # a damaged stream: the first read reports it
+        if start.startswith(UTF8_BOM):
+            raw.read(len(UTF8_BOM))  # whole-document readers (orjson) refuse a BOM
+            return raw  # type: ignore[return-value]
+        encoding = utf16_encoding(start)
+        if encoding is None:
+            return raw  # type: ignore[return-value]
+        return io.BufferedReader(_Utf16AsUtf8(raw, encoding))
 
     def read_bytes(self, limit: int | None = None) -> bytes:
         with self.open_binary() as fh:
@@ -67,16 +80,26 @@ class SourceFile:
         return decode(self.read_bytes())
 
     def lines(self) -> Iterator[tuple[int, str]]:
-        """``(line number, text without the newline)``, 1-based, streamed."""
+        """``(line number, text without the newline)``, 1-based, streamed.
+
+        Raises: ``UnreadableSource`` after the last line read when the stream
+        breaks off (truncated gzip, an I/O error, the file vanishing).
+        """
         lineno = 0
-        with self.open_binary() as fh:
-            try:
-                for raw in fh:
+        try:
+            with self.open_binary() as fh:
+                for raw in bounded_lines(fh):
                     lineno += 1
                     yield lineno, decode(raw).rstrip("\r\n")
-            except (EOFError, OSError, zlib.error) as exc:
-                raise UnreadableSource(
-                    "truncated", f"compressed stream ends early after line {lineno}: {exc}") from exc
+        except _READ_ERRORS as exc:
+            raise self.cut_short(lineno, exc) from exc
+
+    def cut_short(self, lineno: int, exc: BaseException) -> UnreadableSource:
+        """The error for a stream that broke off after ``lineno`` whole lines."""
+        if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)):
+            return UnreadableSource("truncated", f"compressed stream ends early after line {lineno}: {exc}")
+        return UnreadableSource("error", f"reading stopped after line {lineno}: "
+                                         f"{type(exc).__name__}: {exc}")
 
 
 class _ByteRange(io.RawIOBase):
@@ -104,16 +127,79 @@ class _ByteRange(io.RawIOBase):
 
 
 def decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM); invalid bytes become U+FFFD rather than errors."""
+    """UTF-8 (with or without BOM); invalid bytes become U+FFFD rather than errors.
+
+    UTF-16 files never get here as such: ``SourceFile.open_binary`` re-encodes them.
+    """
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16", errors="replace")
     return raw.decode("utf-8", errors="replace")
 
 
+UTF16_SNIFF_BYTES = 4096
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def utf16_encoding(start: bytes) -> str | None:
+    """The codec of a UTF-16 stream from its first bytes, or None (read as UTF-8).
+
+    A byte order mark decides; without one, mostly-ASCII UTF-16 shows a NUL in
+    nearly every other byte (odd ones little-endian, even ones big-endian).
+    """
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    pairs = len(start) // 2
+    if pairs < 8:
+        return None
+    even_nuls, odd_nuls = start[0:2 * pairs:2].count(0) / pairs, start[1:2 * pairs:2].count(0) / pairs
+    if odd_nuls > 0.9 and even_nuls < 0.1:
+        return "utf-16-le"
+    if even_nuls > 0.9 and odd_nuls < 0.1:
+        return "utf-16-be"
+    return None
+
+
+class _Utf16AsUtf8(io.RawIOBase):
+    """A UTF-16 byte stream re-encoded as UTF-8 (bad code units become U+FFFD)."""
+
+    def __init__(self, raw: io.BufferedIOBase, encoding: str):
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self._pending:
+            chunk = self._raw.read(1 << 16)
+            self._pending = self._decoder.decode(chunk, final=not chunk).encode("utf-8")
+            if not chunk:
+                break
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 BLOCK_BYTES = 1 << 20
-_READ_ERRORS = (EOFError, OSError, zlib.error)
+# A line longer than this keeps its first MAX_LINE_BYTES; the rest is read past,
+# never held, so a file with no newline at all cannot exhaust memory.
+MAX_LINE_BYTES = 64 << 20
+
+
+def bounded_lines(fh: io.BufferedIOBase) -> Iterator[bytes]:
+    """A binary file's lines (``\\n`` kept), each cut to ``MAX_LINE_BYTES``."""
+    readline = fh.readline
+    while raw := readline(MAX_LINE_BYTES):
+        if len(raw) == MAX_LINE_BYTES and raw[-1:] != b"\n":
+            while (rest := readline(MAX_LINE_BYTES)) and rest[-1:] != b"\n":
+                pass
+        yield raw
 # What LineIngestor.parse turns into a skipped line rather than an error.
 LINE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
                OverflowError)
@@ -128,15 +214,32 @@ def raw_lines(source: SourceFile) -> Iterator[bytes | str]:
     done = 0
     try:
         with source.open_binary() as fh:
-            for raw in fh:
+            for raw in bounded_lines(fh):
                 done += 1
                 yield raw
         return
-    except _READ_ERRORS:
-        pass
-    for lineno, text in source.lines():
-        if lineno > done:
-            yield text
+    except _READ_ERRORS as exc:
+        error = exc
+    for _, text in _reread_after(source, done, error):
+        yield text
+
+
+def _reread_after(source: SourceFile, done: int, error: BaseException) -> Iterator[tuple[int, str]]:
+    """``source.lines()`` past line ``done``, after a block read failed with ``error``.
+
+    Raises: ``UnreadableSource`` naming the furthest line reached either way
+    (the file may have vanished in between, so the re-read can stop earlier).
+    """
+    reached = 0
+    try:
+        for lineno, text in source.lines():
+            reached = lineno
+            if lineno > done:
+                yield lineno, text
+    except UnreadableSource:
+        if reached >= done:
+            raise
+        raise source.cut_short(done, error) from error
 
 
 def line_blocks(source: SourceFile) -> Iterator[list[str]]:
@@ -148,29 +251,36 @@ def line_blocks(source: SourceFile) -> Iterator[list[str]]:
     """
     done = 0  # lines handed out so far
     pieces: list[bytes] = []
+    size = 0  # bytes held in pieces: the start of an unfinished line
     try:
         with source.open_binary() as fh:
             while block := fh.read(BLOCK_BYTES):
                 if b"\n" not in block:
-                    pieces.append(block)
+                    if size < MAX_LINE_BYTES:  # past that the line's rest is dropped
+                        pieces.append(block)
+                        size += len(block)
                     continue
                 if pieces:
-                    pieces.append(block)
-                    block = b"".join(pieces)
+                    end = block.index(b"\n")
+                    if size + end > MAX_LINE_BYTES:
+                        block = (b"".join(pieces) + block[:end])[:MAX_LINE_BYTES] + block[end:]
+                    else:
+                        pieces.append(block)
+                        block = b"".join(pieces)
                 cut = block.rfind(b"\n")
                 pieces = [block[cut + 1:]] if cut + 1 < len(block) else []
+                size = len(block) - cut - 1
                 lines = _decode_lines(block[:cut])
                 done += len(lines)
                 yield lines
-    except _READ_ERRORS:
+    except _READ_ERRORS as exc:
         # Re-read line by line from where the blocks stopped, so that the lines
         # kept and the error raised are those of SourceFile.lines.
-        for lineno, text in source.lines():
-            if lineno > done:
-                yield [text]
+        for _, text in _reread_after(source, done, exc):
+            yield [text]
         return
     if pieces:
-        yield [decode(b"".join(pieces)).rstrip("\r\n")]
+        yield [decode(b"".join(pieces)[:MAX_LINE_BYTES]).rstrip("\r\n")]
 
 
 def _decode_lines(body: bytes) -> list[str]:
@@ -238,9 +348,25 @@ class ParseContext:
     examples: list[SkippedLine] = field(default_factory=list)
 
     def skip(self, line: int | None, reason: str) -> None:
+        """Count a skipped line; the first few are kept, secrets redacted before the
+        reason is cut (a cut secret is no longer recognisable as one)."""
         self.skipped += 1
         if len(self.examples) < MAX_EXAMPLES:
-            self.examples.append(SkippedLine(line=line, reason=reason[:300]))
+            self.examples.append(SkippedLine(line=line, reason=redact(reason[:PREVIEW_SCAN])[:300]))
+
+    def skip_line(self, line: int, what: str, text: str) -> None:
+        """Skip a line, showing its start: ``what: 'first 80 characters'``."""
+        self.skipped += 1
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(SkippedLine(line=line, reason=f"{what}: {preview(text)!r}"[:300]))
+
+
+PREVIEW_SCAN = 4096  # a 10 MB line is redacted only as far as a preview can show
+
+
+def preview(text: str, limit: int = 80) -> str:
+    """The start of ``text`` for a message, with secrets redacted before the cut."""
+    return redact(text[:PREVIEW_SCAN])[:limit]
 
 
 class Ingestor:
@@ -268,6 +394,10 @@ class Ingestor:
 class LineIngestor(Ingestor):
     """A format with one event per line. Subclasses implement ``parse_line``."""
 
+    # True where a line that is not an event continues the one before it (stack
+    # traces), so lines and events + skips need not add up.
+    joins_continuations: ClassVar[bool] = False
+
     def parse_line(self, text: str) -> dict[str, Any] | None:
         """One event from one line, or None when the line is not this format."""
         raise NotImplementedError
@@ -286,7 +416,7 @@ class LineIngestor(Ingestor):
                 ctx.skip(lineno, f"not a valid {self.name} line: {type(exc).__name__}: {exc}")
                 continue
             if event is None:
-                ctx.skip(lineno, f"not a valid {self.name} line: {text[:80]!r}")
+                ctx.skip_line(lineno, f"not a valid {self.name} line", text)
                 continue
             event["line"] = lineno
             yield event

@@ -233,7 +233,7 @@ class CriIngestor(Ingestor):
                 continue
             match = CRI_LINE.match(text)
             if match is None:
-                ctx.skip(lineno, f"not a valid cri line: {text[:80]!r}")
+                ctx.skip_line(lineno, "not a valid cri line", text)
                 continue
             whole = cri.add(match, lineno)
             if whole is not None:

@@ -51,6 +51,8 @@ _BAD_CHARS = re.compile(
     rb"|&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]));")
 _EXPAT_BAD_TOKEN = (4, 14)  # "not well-formed (invalid token)", "reference to invalid character"
 _MAX_DEPTH = 200
+# SourceFile hands over UTF-16 files re-encoded as UTF-8; their declaration must follow.
+_UTF16_DECLARATION = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])utf-?16(?:-?[lb]e)?""", re.IGNORECASE)
 
 _FAILED_TAGS = {"failure": TestStatus.FAILED, "error": TestStatus.ERROR}
 _RETRY_TAGS = {
@@ -76,7 +78,7 @@ class JUnitXmlIngestor(TestReportIngestor):
         Raises ``UnreadableSource("error", ...)`` for malformed XML, for DTD
         entity tricks (refused by defusedxml) and for a root that is not a suite.
         """
-        root, lines = _load(source.read_bytes())
+        root, lines = _load(_declared_utf8(source.read_bytes()))
         tag = _local(root.tag)
         if tag not in ("testsuites", "testsuite"):
             raise UnreadableSource("error", f"root element is <{tag}>, not <testsuites> or <testsuite>")
@@ -100,6 +102,10 @@ class _LineBuilder(TreeBuilder):
         if tag.endswith("testcase") and self.expat is not None:
             self.lines[element] = self.expat.CurrentLineNumber
         return element
+
+
+def _declared_utf8(data: bytes) -> bytes:
+    return _UTF16_DECLARATION.sub(rb"\1UTF-8", data, count=1)
 
 
 def _parse_bytes(data: bytes) -> tuple[Element, dict[Element, int]]:
@@ -137,6 +143,8 @@ def _load(data: bytes) -> tuple[Element, dict[Element, int]]:
         line = exc.position[0] if getattr(exc, "position", None) else "?"
         reason = str(exc).split(": line", 1)[0]
         raise UnreadableSource("error", f"malformed XML at line {line}: {reason}") from None
+    except (ValueError, LookupError) as exc:  # expat: "multi-byte encodings are not supported" (UTF-7)
+        raise UnreadableSource("error", f"cannot read the XML's declared encoding: {exc}") from None
 
 
 def _local(tag: Any) -> str:

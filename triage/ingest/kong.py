@@ -418,7 +418,7 @@ class KongJsonIngestor(JsonLineIngestor):
                 continue
             if event is None:
                 text = line if type(line) is str else decode(line).rstrip("\r\n")
-                ctx.skip(lineno, f"not a valid {name} line: {text[:80]!r}")
+                ctx.skip_line(lineno, f"not a valid {name} line", text)
                 continue
             event["line"] = lineno
             yield event

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from triage.errors import NoTestReportError
-from triage.ingest import registry
+from triage.ingest import caps, registry
 from triage.ingest.base import Head, Ingestor, ParseContext, SourceFile, UnreadableSource
 from triage.ingest.ids import normalize_request_id, normalize_trace_id
 from triage.model import EVENT_COLUMNS, Layer, SourceInfo, SourceKind, TestResult
@@ -51,6 +51,7 @@ class SourceResult:
     frame: pd.DataFrame | None = None  # the events as a typed frame (``as_frame=True``)
     tests: list[TestResult] = field(default_factory=list)
     document: Any = None  # metadata or manifest content
+    cut: caps.Cut | None = None  # where --max-events stopped this source
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,11 @@ def layer_from_path(display: str) -> Layer | None:
 
 def read_source(path: Path, display: str | None = None, *,
                 ingestor: Ingestor | None = None, as_frame: bool = False,
-                byte_range: tuple[int, int] | None = None) -> SourceResult:
+                byte_range: tuple[int, int] | None = None,
+                max_events: int | None = None) -> SourceResult:
     """Detect and parse one file. Never raises for bad content: see ``info.status``.
+
+    With ``max_events`` an event source stops after that many (``result.cut``).
 
     Events come as dicts in ``events``, or with ``as_frame`` as a typed DataFrame
     in ``frame``, built in chunks so a large file never holds all its dicts at once.
@@ -135,6 +139,9 @@ def read_source(path: Path, display: str | None = None, *,
         ctx = ParseContext(source.display)
         result = SourceResult(info)
         parsed = ingestor.parse(source, ctx)
+        cuts: dict[str, caps.Cut] = {}
+        if max_events is not None and ingestor.kind is SourceKind.EVENTS:
+            parsed = caps.take(parsed, max_events, cuts, source.display)
         if ingestor.kind is SourceKind.EVENTS:
             layer = (layer_from_path(source.display) or ingestor.layer).value
             info.layer = layer
@@ -155,12 +162,17 @@ def read_source(path: Path, display: str | None = None, *,
             result.document = parsed
         info.skipped_lines = ctx.skipped
         info.examples = ctx.examples
+        result.cut = cuts.get(source.display)
         return result
     except UnreadableSource as exc:
         info.status, info.reason = exc.status, str(exc)
         return SourceResult(info)
     except (OSError, EOFError) as exc:
         info.status, info.reason = "error", f"cannot read: {exc}"
+        return SourceResult(info)
+    except Exception as exc:  # noqa: BLE001 - a reader's bug costs its file, not the run
+        info.status = "error"
+        info.reason = f"internal error in the {info.format or 'format detection'} reader: {type(exc).__name__}: {exc}"
         return SourceResult(info)
 
 
@@ -277,12 +289,15 @@ def build_files(build_dir: Path) -> list[Path]:
 
 
 def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
-               workers: int | None = None, progress: ProgressCallback | None = None) -> LoadedBuild:
+               workers: int | None = None, progress: ProgressCallback | None = None,
+               max_events: int | None = None) -> LoadedBuild:
     """Read every file of a build folder. Raises ``NoTestReportError`` if no report.
 
     Large builds are read by ``workers`` processes (default: one per core), large
     files in pieces (``triage.ingest.parallel``). ``progress`` is called once
-    before reading and as files (or pieces of them) are done.
+    before reading and as files (or pieces of them) are done. ``max_events``
+    caps the events kept (``triage.ingest.caps``); the sources it cut are named
+    in ``warnings``.
     """
     jobs: list[tuple[Path, str]] = []
     results: dict[str, SourceResult] = {}
@@ -296,9 +311,19 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
             jobs.append((path, display))
     from triage.ingest.parallel import read_all  # it reads each file with read_source
 
+    limits = None
+    if max_events is not None:
+        limits = caps.read_caps({job: _estimated_lines(job[0], job[0].stat().st_size) for job in jobs},
+                                max_events)
     done = _ProgressCounter(progress, {d: p.stat().st_size for p, d in jobs}) if progress else None
-    for result in read_all(jobs, workers, done):
+    for result in read_all(jobs, workers, done, limits):
         results[result.info.path] = result
+    cut_warnings = []
+    if max_events is not None:
+        paths = {job[1]: job[0] for job in jobs}
+        caps.settle(results, max_events,
+                    lambda display, cap: read_source(paths[display], display, as_frame=True, max_events=cap))
+        cut_warnings = caps.trim(list(results.values()), max_events)
     ordered = [results[key] for key in sorted(results)]
     metadata: dict[str, Any] = {}
     manifests: dict[str, Any] = {}
@@ -315,6 +340,7 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
         if result.frame is not None and len(result.frame):
             frames.append(result.frame)
         warnings.extend(source_warnings(info))
+    warnings.extend(cut_warnings)
     if require_tests and not tests:
         raise NoTestReportError(build_id, str(build_dir))
     events = pd.concat(frames, ignore_index=True) if frames else typed_chunk([])
@@ -325,11 +351,21 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
     )
 
 
+def _estimated_lines(path: Path, size: int) -> float:
+    """Lines in a file, from the length of its first ones (compressed files count 5x)."""
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    if head[:2] == b"\x1f\x8b":
+        return size * 5 / 300
+    return size / max(1.0, len(head) / max(1, head.count(b"\n")))
+
+
 def source_warnings(info: SourceInfo) -> list[str]:
     """Human-readable warnings for what a source could not read."""
     found = []
     if info.status not in ("ok", "attachment"):
-        found.append(f"{info.path}: skipped ({info.status}): {info.reason}")
+        done = "partial" if info.events or info.tests else "skipped"
+        found.append(f"{info.path}: {done} ({info.status}): {info.reason}")
     if info.skipped_lines:
         where = "; ".join(f"{info.path}:{ex.line}: {ex.reason}" for ex in info.examples)
         found.append(f"{info.path}: {info.skipped_lines} malformed line(s) skipped, e.g. {where}")

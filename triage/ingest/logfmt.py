@@ -278,6 +278,7 @@ class LogfmtIngestor(LineIngestor):
     """logfmt lines, with klog, text and plain lines mixed in."""
 
     name = "logfmt"
+    joins_continuations = True
     layer = Layer.APP
     description = "logfmt key=value lines (logrus, Heroku router, l2met), klog mixed in"
 

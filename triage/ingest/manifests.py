@@ -32,8 +32,15 @@ class _SafeLoader(yaml.SafeLoader):
 
 
 def load_yaml_documents(text: str) -> list[Any]:
-    """All documents of a (multi-document) YAML text, loaded safely."""
-    return [doc for doc in yaml.load_all(text, Loader=_SafeLoader) if doc is not None]
+    """All documents of a (multi-document) YAML text, loaded safely.
+
+    Raises ``yaml.YAMLError`` for invalid YAML, too many aliases, or nesting
+    deeper than Python's recursion limit (``[[[[...`` 10,000 deep).
+    """
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=_SafeLoader) if doc is not None]
+    except RecursionError:
+        raise yaml.YAMLError("YAML nested too deeply to read") from None
 
 
 class KubernetesYamlIngestor(Ingestor):
@@ -132,13 +139,16 @@ class FeatureFlagsIngestor(Ingestor):
         if flavour == "flagd":
             return {name: flag_value(flag) for name, flag in doc["flags"].items()}
         if flavour == "launchdarkly":
-            values = {key: _launchdarkly_value(flag) for key, flag in (doc.get("flags") or {}).items()}
-            values.update(doc.get("flagValues") or {})
+            flags, fixed = doc.get("flags"), doc.get("flagValues")
+            values = {key: _launchdarkly_value(flag)
+                      for key, flag in (flags.items() if isinstance(flags, dict) else ())}
+            if isinstance(fixed, dict):
+                values.update(fixed)
             return values
         if flavour == "unleash":
             features = doc.get("features") or doc["state"]["features"]
             return {f["name"]: bool(f.get("enabled")) for f in features
-                    if isinstance(f, dict) and "name" in f}
+                    if isinstance(f, dict) and isinstance(f.get("name"), str)}
         return doc
 
 
@@ -166,9 +176,11 @@ def _launchdarkly_value(flag: Any) -> Any:
     """What a LaunchDarkly flag serves to a user no rule matches."""
     if not isinstance(flag, dict):
         return flag
-    variations = flag.get("variations") or []
-    index = (flag.get("fallthrough") or {}).get("variation") if flag.get("on", True) else flag.get("offVariation")
-    if isinstance(index, int) and 0 <= index < len(variations):
+    variations = flag.get("variations")
+    fallthrough = flag.get("fallthrough")
+    index = ((fallthrough.get("variation") if isinstance(fallthrough, dict) else None)
+             if flag.get("on", True) else flag.get("offVariation"))
+    if isinstance(variations, list) and isinstance(index, int) and 0 <= index < len(variations):
         return variations[index]
     return None
 
@@ -179,5 +191,7 @@ def flag_value(flag: Any) -> Any:
         return flag
     if flag.get("state", "ENABLED") == "DISABLED":
         return None
-    variants = flag.get("variants") or {}
-    return variants.get(flag.get("defaultVariant"))
+    variants, default = flag.get("variants"), flag.get("defaultVariant")
+    if not isinstance(variants, dict) or not isinstance(default, (str, int, float, bool)):
+        return None
+    return variants.get(default)

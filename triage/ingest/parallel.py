@@ -21,7 +21,8 @@ from typing import Callable
 import pandas as pd
 
 from triage.ingest import registry
-from triage.ingest.base import MAX_EXAMPLES, Head, SourceFile
+from triage.ingest.base import (GZIP_MAGIC, MAX_EXAMPLES, UTF8_BOM, UTF16_SNIFF_BYTES, Head,
+                                 SourceFile, utf16_encoding)
 from triage.ingest.loader import SourceResult, read_source
 from triage.model import SourceKind
 
@@ -42,38 +43,46 @@ class Job:
     byte_range: tuple[int, int] | None = None
     first_line: int = 1            # line number of the piece's first line in the file
     ingestor: str | None = None    # detected once for all pieces of a file
+    max_events: int | None = None  # --max-events' share for this file (never cut in pieces)
 
 
 Progress = Callable[[str, int], None]  # (display, bytes just read), from any thread
 
 
 def read_all(files: list[tuple[Path, str]], workers: int | None = None,
-             progress: Progress | None = None) -> list[SourceResult]:
-    """Read every ``(path, display)``, one result per file, in the order given."""
+             progress: Progress | None = None,
+             limits: dict[tuple[Path, str], int | None] | None = None) -> list[SourceResult]:
+    """Read every ``(path, display)``, one result per file, in the order given;
+    ``limits`` caps the events read from each (``triage.ingest.caps``)."""
     sizes = [path.stat().st_size for path, _ in files]
+    caps = [None if limits is None else limits.get(item) for item in files]
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or sum(sizes) < PARALLEL_BYTES:
         results = []
-        for (path, display), size in zip(files, sizes):
-            results.append(read_source(path, display, as_frame=True))
+        for (path, display), size, cap in zip(files, sizes, caps):
+            results.append(read_source(path, display, as_frame=True, max_events=cap))
             if progress is not None:
                 progress(display, size)
         return results
-    jobs = [job for (path, display), size in zip(files, sizes) for job in plan(path, display, size)]
+    jobs = [job for (path, display), size, cap in zip(files, sizes, caps)
+            for job in plan(path, display, size, cap)]
     done = _run(sorted(jobs, key=lambda job: -job.size), workers, progress)
     return [_join([(job, done[job]) for job in jobs if job.display == display])
             for _, display in files]
 
 
-def plan(path: Path, display: str, size: int) -> list[Job]:
-    """One job for the file, or one per piece when it is large, uncompressed and
-    of a format without state across lines."""
-    whole = [Job(path, display, size)]
-    if size <= PIECE_BYTES * 1.5:
+def plan(path: Path, display: str, size: int, max_events: int | None = None) -> list[Job]:
+    """One job for the file, or one per piece when it is large, uncompressed,
+    plain UTF-8 (no byte order mark, not UTF-16), not capped, and of a format
+    without state across lines."""
+    whole = [Job(path, display, size, max_events=max_events)]
+    if size <= PIECE_BYTES * 1.5 or max_events is not None:
+        return whole
+    with open(path, "rb") as fh:
+        start = fh.read(UTF16_SNIFF_BYTES)
+    if start.startswith((GZIP_MAGIC, UTF8_BOM)) or utf16_encoding(start) is not None:
         return whole
     source = SourceFile(path=path, display=display)
-    if source.compressed:
-        return whole
     head = Head.of(source)
     ingestor = registry.detect(head).ingestor
     if ingestor is None or ingestor.kind is not SourceKind.EVENTS or not ingestor.splittable(head):
@@ -148,7 +157,7 @@ def _run(jobs: list[Job], workers: int, progress: Progress | None) -> dict[Job, 
 def _read(job: Job) -> SourceResult:
     ingestor = registry.get(job.ingestor) if job.ingestor else None
     return read_source(job.path, job.display, ingestor=ingestor, as_frame=True,
-                       byte_range=job.byte_range)
+                       byte_range=job.byte_range, max_events=job.max_events)
 
 
 def _read_for_transfer(job: Job) -> SourceResult:

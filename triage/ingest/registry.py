@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from triage.ingest.base import Head, Ingestor
+from triage.redact import redact
 
 BUILTIN: tuple[str, ...] = (
     # build metadata and environment manifests
@@ -92,12 +93,26 @@ class Detection:
     reason: str = ""
 
 
+BINARY_SAMPLE_CHARS = 8192
+_TEXT_CONTROLS = frozenset("\t\n\r\x0c\x1b")
+
+
+def looks_binary(text: str) -> bool:
+    """Whether a decoded head is mostly not text: over 30% NUL, other control
+    characters or undecodable bytes. A log with a few stray NULs (a crash mid-write,
+    copytruncate's zero fill) is still read, its bad lines skipped and counted."""
+    sample = text[:BINARY_SAMPLE_CHARS]
+    odd = sum(1 for ch in sample if (ch < " " and ch not in _TEXT_CONTROLS) or ch in "\x7f\ufffd")
+    return odd > 0.3 * len(sample)
+
+
 def detect(head: Head) -> Detection:
     """Pick the format whose sniffer is surest; ties go to the earlier entry."""
     if not head.lines:
         return Detection(None, 0.0, "file is empty")
-    if "\x00" in head.text[:8192]:
-        return Detection(None, 0.0, "file looks binary (NUL bytes), not a text log or report")
+    if looks_binary(head.text):
+        return Detection(None, 0.0, "file looks binary (NUL, control or non-UTF-8 bytes), "
+                                    "not a text log or report")
     best: Ingestor | None = None
     best_score = 0.0
     for ingestor in ingestors().values():
@@ -111,6 +126,6 @@ def detect(head: Head) -> Detection:
         return Detection(None, 0.0, "a JSON array of documents (e.g. a shipper's parsed output), "
                                     "not a log, report or manifest format triage reads")
     if best is None:
-        preview = head.lines[0][:80]
+        preview = redact(head.lines[0][:4096])[:80]
         return Detection(None, 0.0, f"no known format matches its first lines (starts {preview!r})")
     return Detection(best, best_score)

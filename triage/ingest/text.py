@@ -412,6 +412,7 @@ class TextLogIngestor(LineIngestor):
     """Text lines that start with a timestamp; other lines continue the event before."""
 
     name = "text"
+    joins_continuations = True
     layer = Layer.APP
     description = "plain text logs starting with a timestamp (log4j, logback, syslog, oslo, klog)"
 
@@ -449,7 +450,7 @@ class TextLogIngestor(LineIngestor):
             event = parse_stamped(text)
             if event is None:
                 if not joiner.add(text):
-                    ctx.skip(lineno, f"continuation line before any timestamped line: {text[:80]!r}")
+                    ctx.skip_line(lineno, "continuation line before any timestamped line", text)
                 continue
             event["line"] = lineno
             done = joiner.push(event)
