@@ -105,6 +105,8 @@ def run(
                                    "found in logs instead of [REDACTED:kind]."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Passing build to compare with "
                                            "(default: the baseline build.json names)."),
+    history_days: float = typer.Option(30.0, "--history-days", min=0, help="Look for each failure's "
+                                       "look-alikes in the builds of this many days before it (0: off)."),
 ) -> None:
     """Ingest, correlate and classify one build.
 
@@ -119,7 +121,8 @@ def run(
     progress_console = _console(stderr=True)
     try:
         with _ingest_progress(progress_console, not quiet and progress_console.is_terminal) as progress:
-            report = api.run(build, data_dir, rules, redact=not no_redact, baseline=baseline, progress=progress)
+            report = api.run(build, data_dir, rules, redact=not no_redact, baseline=baseline, progress=progress,
+                             history_days=history_days)
     except TriageError as exc:
         _fail(exc)
     if output is not None:
