@@ -103,6 +103,9 @@ def test_1234_in_chromium_shows_swimlanes_evidence_and_filters(browser, tmp_path
         assert section.locator("ol.evidence mark.evidence-line").count() == len(failure.evidence)
         assert section.locator("ol.evidence mark.evidence-line").first.is_visible()
         assert section.locator("table.timeline tr.hit").first.is_visible()
+        history = section.locator("div.history")
+        assert history.locator("p.history-line").inner_text() == failure.history.line()
+        assert history.locator("svg.history-strip rect.cell").count() == len(failure.history.test.outcomes)
     assert page.locator("#summary svg.chart rect.bar").count() == 4
     assert page.locator("#filter-count").inner_text() == "showing 4 of 4 failures"
     ARTIFACTS.mkdir(exist_ok=True)

@@ -28,6 +28,7 @@ from triage.explore import (builds_around, flaky_frame, history, last_passing_be
                             plot_timeline, request_events, rules_from_yaml, tests_frame, timeline_frame)
 from triage.flaky.result import FlakyReport
 from triage.flaky.window import select_builds
+from triage.history import DEFAULT_WINDOW_DAYS, past_failures
 from triage.ingest.loader import LoadedBuild, ProgressCallback, load_build as _load_folder
 from triage.model import BuildInfo, Report
 from triage.redact import redact_value
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from triage.learn.assess import Learned
     from triage.learn.labels import ConfirmedLabel
     from triage.learn.learn import LearnResult
+    from triage.history import PastFailures
 
 
 def list_builds(data_dir: Path | str | None = None) -> list[str]:
@@ -68,7 +70,8 @@ def load_build(build_id: str, data_dir: Path | str | None = None,
 
 def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
             correlation: Correlation | None = None, redact: bool = True,
-            baseline: "BaselineComparison | None" = None, learned: "Learned | None" = None) -> Report:
+            baseline: "BaselineComparison | None" = None, learned: "Learned | None" = None,
+            history: "PastFailures | None" = None) -> Report:
     """Correlate and classify a loaded build into a Report.
 
     With ``redact`` (the default) every string in the report has tokens,
@@ -77,6 +80,8 @@ def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
     (rules see them as ``baseline``/``drift`` fields and facts). With ``learned``
     (``triage.learn.Learned``: a trained model and/or confirmed labels), their
     opinions join the rules' and each failure's ``learned`` says what they were.
+    With ``history`` (``triage.history.past_failures``), each failure's ``history``
+    lists its look-alikes in earlier builds; it never changes a category.
     """
     rules = rules if rules is not None else load_rules(resolve().rules)
     correlation = correlation or correlate(build)
@@ -88,6 +93,10 @@ def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
                 for item in correlation.failures]
     for failure, found in zip(failures, cited):
         failure.baseline = found
+    if history is not None:
+        warnings.extend(history.warnings)
+        for failure in failures:
+            failure.history = history.for_failure(failure)
     for source in build.sources:
         offset = correlation.offsets.get(source.path)
         if offset is not None:
@@ -113,8 +122,11 @@ def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
 def run(build_id: str, data_dir: Path | str | None = None,
         rules_paths: list[Path] | None = None, redact: bool = True,
         baseline: str | None = None, progress: ProgressCallback | None = None,
-        max_events: int | None = None) -> Report:
+        max_events: int | None = None, history_days: float | None = DEFAULT_WINDOW_DAYS) -> Report:
     """Load, correlate and classify one build: what ``triage run`` does.
+
+    Each failure gets its look-alikes in the builds of the ``history_days`` before
+    this one (``triage.history``; None or 0 leaves history out).
 
     The baseline is ``baseline`` or the one build.json names; an explicit one
     that does not exist raises UnknownBuildError (naming the builds), one named
@@ -125,8 +137,10 @@ def run(build_id: str, data_dir: Path | str | None = None,
     settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
     build = load_build(build_id, settings.data_dir, progress, max_events)
     learned = Learned.from_data_dir(settings.data_dir)
+    past = past_failures(settings.data_dir, build.build_id, build.metadata, history_days) if history_days else None
     return analyze(build, load_rules(settings.rules), redact=redact,
-                   baseline=compare_with_baseline(build, settings.data_dir, baseline), learned=learned)
+                   baseline=compare_with_baseline(build, settings.data_dir, baseline), learned=learned,
+                   history=past)
 
 
 def compare_with_baseline(build: LoadedBuild, data_dir: Path | str | None = None,

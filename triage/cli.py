@@ -108,6 +108,8 @@ def run(
     max_events: Optional[int] = typer.Option(None, "--max-events", min=1, help="Keep at most N log "
                                              "events, shared fairly between sources; the report's "
                                              "warnings name every source cut."),
+    history_days: float = typer.Option(30.0, "--history-days", min=0, help="Look for each failure's "
+                                       "look-alikes in the builds of this many days before it (0: off)."),
 ) -> None:
     """Ingest, correlate and classify one build.
 
@@ -125,7 +127,7 @@ def run(
     try:
         with _ingest_progress(progress_console, not quiet and progress_console.is_terminal) as progress:
             report = api.run(build, data_dir, rules, redact=not no_redact, baseline=baseline, progress=progress,
-                                 max_events=max_events)
+                                 max_events=max_events, history_days=history_days)
     except TriageError as exc:
         _fail(exc)
     if output is not None:

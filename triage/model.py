@@ -236,6 +236,8 @@ class Failure:
     baseline: list[Any] = field(default_factory=list)
     # The learned model's and confirmed labels' say (triage.learn.assess.LearnedView).
     learned: Any = None
+    # Look-alikes in earlier builds and the test's recent runs (triage.history.FailureHistory).
+    history: Any = None
 
     @property
     def headline(self) -> Evidence | None:

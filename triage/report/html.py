@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from triage.model import Evidence, Failure, Report, SourceInfo
+from triage.report.html_history import history_block
 from triage.report.html_page import (Markup, category_badge, category_chart, el, filter_bar,
                                      generic_section, kv_table, page)
 from triage.report.html_timeline import evidence_key, swimlane_svg
@@ -20,7 +21,8 @@ from triage.report.markdown import headline_request_id, one_line_evidence
 # Report and failure keys this page lays out itself; any other key is shown generically.
 REPORT_KEYS = {"schema", "generated_by", "build", "summary", "failures", "sources", "warnings"}
 FAILURE_KEYS = {"test", "category", "confidence", "alternatives", "explanation", "evidence",
-                "request_ids", "rules", "signature", "links", "missing_evidence", "remediation", "hits"}
+                "request_ids", "rules", "signature", "links", "missing_evidence", "remediation", "hits",
+                "history"}
 MAX_OUTPUT_CHARS = 4000
 
 
@@ -199,6 +201,8 @@ def _failure_section(failure: Failure, number: int, extras: dict[str, Any]) -> M
             el("details", el("summary", f"All {len(failure.timeline)} correlated events"),
                _timeline_table(failure, anchor), class_="timeline-details", open=True),
             _test_output(failure)]
+    if failure.history is not None:
+        body.append(history_block(failure.history, test.name))
     body += [generic_section(name, value, "h3") for name, value in extras.items()]
     return el("section", body, id=anchor, class_="failure", data_category=failure.category.value,
               data_filter_item=True)

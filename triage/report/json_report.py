@@ -38,6 +38,7 @@ def failure_dict(failure: Failure) -> dict[str, Any]:
                   "explanation": h.explanation} for h in failure.hits],
         "baseline_findings": [finding.to_dict() for finding in failure.baseline],
         "model": learned_dict(failure),
+        "history": failure.history.to_dict() if failure.history is not None else None,
     }
 
 

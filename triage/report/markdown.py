@@ -85,6 +85,8 @@ def _details(f: Failure) -> str:
     if f.links:
         methods = sorted({l.method for l in f.links})
         lines.append(f"- **Linked requests:** {len(f.links)} via {', '.join(methods)}")
+    if f.history is not None:
+        lines.append(f"- **History:** {_cell(f.history.line(), 300)}")
     if f.evidence:
         lines += ["", "| when | layer | where | request id | message |", "|---|---|---|---|---|"]
         for e in f.evidence:

@@ -101,6 +101,8 @@ def failure_panel(failure: Failure, width: int = 120) -> Panel:
     for finding in failure.baseline[:BASELINE_SHOWN]:
         parts.append(Text(f"baseline {finding.kind}: {finding.summary}", style="cyan"))
     parts += [Text(line, style="green") for line in learned_lines(failure)]
+    if failure.history is not None:
+        parts.append(Text("history: " + failure.history.line(), style="magenta"))
     if failure.timeline:
         parts.append(timeline_table(failure, width))
     title = f"{failure.test.suite} › {failure.test.name}" if failure.test.suite else failure.test.name

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from triage.synth import history, incidents, scenarios
 from triage.synth.history import HistoryBuild
+from triage.synth.labels import history_labels, labels_jsonl
 from triage.synth.scenarios import Built
 
 GENERATORS = (scenarios.build_1230, scenarios.build_1234) + incidents.BUILDS
@@ -28,7 +29,7 @@ def write_sample_data(out: Path, built: list[Built]) -> list[Path]:
 
     Only the folders and files this generator owns are replaced:
     ``builds/<id>/`` for its build ids, ``truth.json``, ``history-truth.json``
-    (when history builds are among ``built``) and ``README.md``.
+    and ``labels/labels.jsonl`` (when history builds are among ``built``) and ``README.md``.
     """
     out = Path(out)
     written: list[Path] = []
@@ -48,6 +49,10 @@ def write_sample_data(out: Path, built: list[Built]) -> list[Path]:
             json.dumps(history.history_truth(past), indent=2, sort_keys=True, ensure_ascii=False) + "\n",
             encoding="utf-8")
         written.append(out / "history-truth.json")
+        store = out / "labels" / "labels.jsonl"
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_text(labels_jsonl(history_labels(past)), encoding="utf-8")
+        written.append(store)
     return sorted(written)
 
 
@@ -108,4 +113,12 @@ def readme(built: list[Built], out: Path) -> str:
             lines += [f"- {label}: {', '.join(where)}" for label, where in other.items()]
     if past:
         lines += history.readme_section(past)
+        confirmed = history_labels(past)
+        lines += ["", "## Confirmed labels", "",
+                  f"`labels/labels.jsonl` holds {len(confirmed)} confirmed labels on the history's failures, in",
+                  "the store `triage label` writes (`triage.learn.labels`): about 70% of each cause's failures,",
+                  "with the category the generator knows, the cause as the note, a person and a time after the",
+                  "build. They carry no signature and no features (the generator does not run the classifier),",
+                  "so they show up in each failure's history (`triage run`: \"seen 6 times in 30 days ..., 4",
+                  "confirmed dependency\") and leave the learned classifier and every category unchanged."]
     return "\n".join(lines) + "\n"
