@@ -138,7 +138,7 @@ def event_docs(frame: pd.DataFrame, settings: EsSettings, *, build: str,
         for column in columns:
             value = values[column]
             if column == "attrs":
-                if value:
+                if isinstance(value, dict):
                     put(doc, names["attrs"], value)
             elif _present(value):
                 put(doc, names[column], value.item() if hasattr(value, "item") else value)

@@ -1,0 +1,281 @@
+"""Pull a time window of events out of Elasticsearch into the events DataFrame.
+
+Per layer: a point in time (PIT) over the layer's index pattern, the hit count
+under that PIT (what is *expected*), then ``search_after`` pages sorted on
+``_shard_doc`` with ``_source`` filtered to the fields the event model needs.
+Large layers are read as several PIT slices in parallel threads. Pages become
+typed frame chunks as they arrive, so memory holds frames, not a list of dicts.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+from elasticsearch import Elasticsearch
+
+from triage.elastic.client import call, connect
+from triage.elastic.errors import EsIndexMissing, EsSourceError
+from triage.elastic.mapping import NS_PER_MS, getter
+from triage.elastic.settings import EsSettings
+from triage.ingest.loader import finish_frame, typed_chunk
+from triage.model import EVENT_COLUMNS
+
+CHUNK_ROWS = 50_000
+# progress(documents received so far, documents expected so far)
+PullProgress = Callable[[int, int], None]
+
+
+@dataclass
+class Window:
+    """The time range pulled, and where it came from (build.json, tests, ...)."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    origin: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "origin": self.origin}
+
+
+@dataclass
+class IndexPull:
+    """What one layer's pattern gave: hit count under the PIT, documents received."""
+
+    layer: str
+    index: str
+    expected: int = 0
+    received: int = 0
+    slices: int = 0
+    seconds: float = 0.0
+    problem: EsSourceError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer, "index": self.index, "expected": self.expected,
+                "received": self.received, "slices": self.slices,
+                "seconds": round(self.seconds, 3),
+                "problem": str(self.problem) if self.problem else None}
+
+
+@dataclass
+class PullResult:
+    events: pd.DataFrame
+    indices: list[IndexPull] = field(default_factory=list)
+
+    @property
+    def expected(self) -> int:
+        return sum(i.expected for i in self.indices)
+
+    @property
+    def received(self) -> int:
+        return sum(i.received for i in self.indices)
+
+    @property
+    def problems(self) -> list[IndexPull]:
+        return [i for i in self.indices if i.problem is not None]
+
+
+def window_query(settings: EsSettings, window: Window) -> dict[str, Any]:
+    """The bool filter: the window on the timestamp field, plus environment / services."""
+    names = settings.fields
+    filters: list[dict[str, Any]] = [{"range": {names["ts"]: {
+        "gte": window.start.isoformat(), "lte": window.end.isoformat(),
+        "format": "strict_date_optional_time_nanos"}}}]
+    if settings.environment:
+        filters.append({"term": {names["environment"]: settings.environment}})
+    if settings.services:
+        filters.append({"terms": {names["service"]: list(settings.services)}})
+    return {"bool": {"filter": filters}}
+
+
+def pull_events(settings: EsSettings, window: Window, *, client: Elasticsearch | None = None,
+                progress: PullProgress | None = None) -> PullResult:
+    """Every event of every layer pattern inside ``window``, in file order.
+
+    Never raises for a failure in the middle of a layer: that layer's ``problem``
+    is set and the documents received before it are kept (the caller decides if
+    partial data is acceptable). Raises nothing else either; see ``IndexPull``.
+    """
+    client = client or connect(settings)
+    counter = _Counter(progress)
+    frames: list[pd.DataFrame] = []
+    result = PullResult(events=typed_chunk([]))
+    for layer, pattern in settings.indices.log_layers().items():
+        pull = IndexPull(layer=layer, index=pattern)
+        result.indices.append(pull)
+        started = time.perf_counter()
+        try:
+            frames.extend(_pull_layer(client, settings, window, pull, counter))
+        except EsSourceError as exc:
+            pull.problem = exc
+        pull.seconds = time.perf_counter() - started
+    result.events = _ordered(frames)
+    return result
+
+
+class _Counter:
+    """Thread-safe running totals for the progress callback."""
+
+    def __init__(self, progress: PullProgress | None):
+        self.progress, self.lock = progress, threading.Lock()
+        self.received = self.expected = 0
+
+    def add(self, received: int = 0, expected: int = 0) -> None:
+        with self.lock:
+            self.received += received
+            self.expected += expected
+            if self.progress:
+                self.progress(self.received, self.expected)
+
+
+def _pull_layer(client: Elasticsearch, settings: EsSettings, window: Window, pull: IndexPull,
+                counter: _Counter) -> list[pd.DataFrame]:
+    opened = call(settings, pull.index, "opening a point in time", client.open_point_in_time,
+                  index=pull.index, keep_alive=settings.pit_keep_alive, allow_partial_search_results=False)
+    pit_id = opened["id"]
+    try:
+        query = window_query(settings, window)
+        head = call(settings, pull.index, "counting the window's documents", client.search,
+                    pit={"id": pit_id, "keep_alive": settings.pit_keep_alive}, query=query,
+                    size=0, track_total_hits=True)
+        if head["_shards"]["total"] == 0:
+            raise EsIndexMissing("no index matches this pattern", host=settings.host_label,
+                                 index=pull.index, hint="[elasticsearch.indices] in triage.toml, "
+                                 "or load data with `triage es load --all`")
+        pull.expected = int(head["hits"]["total"]["value"])
+        counter.add(expected=pull.expected)
+        if pull.expected == 0:
+            return []
+        pull.slices = max(1, min(settings.max_slices, math.ceil(pull.expected / settings.docs_per_slice)))
+        reader = _SliceReader(client, settings, pull, query, pit_id, counter)
+        if pull.slices == 1:
+            return reader.read(None)
+        with ThreadPoolExecutor(max_workers=pull.slices) as pool:
+            parts = list(pool.map(reader.read, range(pull.slices)))
+        if reader.problem is not None:
+            raise reader.problem
+        return [frame for part in parts for frame in part]
+    finally:
+        _close_pit(client, pit_id)
+
+
+def _close_pit(client: Elasticsearch, pit_id: str) -> None:
+    try:
+        client.close_point_in_time(id=pit_id)
+    except Exception:  # noqa: BLE001 - best effort: an expired or unreachable PIT is freed by ES anyway
+        pass
+
+
+class _SliceReader:
+    """Reads one PIT slice page by page into typed frame chunks."""
+
+    def __init__(self, client: Elasticsearch, settings: EsSettings, pull: IndexPull,
+                 query: dict[str, Any], pit_id: str, counter: _Counter):
+        self.client, self.settings, self.pull, self.query = client, settings, pull, query
+        self.pit_id, self.counter = pit_id, counter
+        self.converter = _Converter(settings, pull.layer)
+        self.problem: EsSourceError | None = None
+        self.lock = threading.Lock()
+
+    def read(self, slice_id: int | None) -> list[pd.DataFrame]:
+        frames: list[pd.DataFrame] = []
+        rows: list[tuple] = []
+        after: list[Any] | None = None
+        try:
+            while self.problem is None:
+                hits = self._page(slice_id, after)
+                if not hits:
+                    break
+                rows.extend(self.converter.row(hit["_source"]) for hit in hits)
+                self._count(len(hits))
+                after = hits[-1]["sort"]
+                if len(rows) >= CHUNK_ROWS:
+                    frames.append(self.converter.frame(rows))
+                    rows = []
+                if len(hits) < self.settings.page_size:
+                    break
+        except EsSourceError as exc:
+            with self.lock:
+                self.problem = self.problem or exc
+            if slice_id is None:
+                frames.append(self.converter.frame(rows))
+                raise exc from None
+        if rows:
+            frames.append(self.converter.frame(rows))
+        return frames
+
+    def _count(self, n: int) -> None:
+        with self.lock:
+            self.pull.received += n
+        self.counter.add(received=n)
+
+    def _page(self, slice_id: int | None, after: list[Any] | None) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {
+            "pit": {"id": self.pit_id, "keep_alive": self.settings.pit_keep_alive},
+            "query": self.query, "size": self.settings.page_size, "sort": ["_shard_doc"],
+            "source_includes": self.converter.includes, "track_total_hits": False,
+            "filter_path": ["hits.hits._source", "hits.hits.sort"],
+        }
+        if slice_id is not None:
+            body["slice"] = {"id": slice_id, "max": self.pull.slices}
+        if after is not None:
+            body["search_after"] = after
+        response = call(self.settings, self.pull.index, "reading a page", self.client.search, **body)
+        return response.get("hits", {}).get("hits", [])
+
+
+class _Converter:
+    """``_source`` documents -> rows in ``EVENT_COLUMNS`` order -> typed frames.
+
+    A row is ``EVENT_COLUMNS`` with the raw timestamp in the ``ts`` slot, then ``seq``.
+    """
+
+    def __init__(self, settings: EsSettings, layer: str):
+        names = settings.fields
+        self.layer = layer
+        self.columns = [c for c in EVENT_COLUMNS if c not in ("ts", "layer")]
+        self.getters = [getter(names[c]) for c in self.columns]
+        self.ts, self.seq = getter(names["ts"]), getter(names["seq"])
+        self.includes = [names[c] for c in ("ts", *self.columns, "seq")]
+
+    def row(self, source: dict[str, Any]) -> tuple:
+        return (self.ts(source), self.layer, *[get(source) for get in self.getters],
+                self.seq(source))
+
+    def frame(self, rows: list[tuple]) -> pd.DataFrame:
+        stamps = pd.Series([r[0] for r in rows], dtype="object")
+        seq = pd.to_numeric(pd.Series([r[-1] for r in rows], dtype="object"), errors="coerce")
+        frame = typed_chunk([(None, *r[1:-1]) for r in rows])
+        frame["ts"] = parse_timestamps(stamps)
+        frame["latency_ms"] = frame["latency_ms"] / NS_PER_MS
+        frame["seq"] = seq.astype("float64")
+        return frame
+
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    """ISO 8601 strings (any precision, nanoseconds kept) or epoch milliseconds, as UTC."""
+    text = values.map(lambda v: v if isinstance(v, str) else None)
+    parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    numeric = pd.to_numeric(values.where(text.isna()), errors="coerce")
+    if numeric.notna().any():
+        parsed = parsed.fillna(pd.to_datetime(numeric, unit="ms", utc=True))
+    return parsed.astype("datetime64[ns, UTC]")
+
+
+def _ordered(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One frame in file order: by source path, then position in the file (``seq``,
+    else line), as the file source gives it; documents without either keep time order."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return finish_frame(typed_chunk([]))
+    events = pd.concat(frames, ignore_index=True)
+    position = events["seq"].fillna(events["line"].astype("float64"))
+    order = pd.DataFrame({"source": events["source"].astype("object").fillna(""),
+                          "position": position, "ts": events["ts"]})
+    order = order.sort_values(["source", "position", "ts"], kind="mergesort", na_position="last")
+    events = events.loc[order.index].drop(columns=["seq"]).reset_index(drop=True)
+    return finish_frame(events)
