@@ -16,6 +16,7 @@
 #   TRIAGE_ES_CLEAN=1       wipe the node's data dir before starting    (keep)
 #   TRIAGE_ES_START_TIMEOUT / TRIAGE_ES_STOP_TIMEOUT  seconds           (180 / 60)
 #   TRIAGE_ES_M2_REPO       Maven local repository                      ($HOME/.m2/repository)
+#   TRIAGE_ES_KEEPALIVE_INTERVAL  search.keep_alive_interval             (1s)
 # See scripts/README-elasticsearch.md for why it is built this way.
 set -euo pipefail
 # useradd and runuser live in sbin, which a CI job's PATH may lack.
@@ -28,6 +29,8 @@ ES_ZIP_SHA256="d9b0c28e08e499f6510b52ad66ec4bf9cdceab97cc28b3456989b8744b896934"
 ES_GAV="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
 MVN_DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 MIN_JAVA=21
+# The GET / plugin's source, compiled against the zip's jars on first start.
+PLUGIN_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/es-plugin/triage/esroot/RootInfoPlugin.java"
 
 PORT="${TRIAGE_ES_PORT:-9200}"
 CACHE=$(realpath -m -- "${TRIAGE_ES_HOME:-${HOME:?HOME is not set}/.cache/triage-es}")
@@ -35,6 +38,7 @@ HEAP="${TRIAGE_ES_HEAP:-512m}"
 ES_USER="${TRIAGE_ES_USER:-triage-es}"
 START_TIMEOUT="${TRIAGE_ES_START_TIMEOUT:-180}"
 STOP_TIMEOUT="${TRIAGE_ES_STOP_TIMEOUT:-60}"
+KEEPALIVE_INTERVAL="${TRIAGE_ES_KEEPALIVE_INTERVAL:-1s}"
 M2_REPO="${TRIAGE_ES_M2_REPO:-$HOME/.m2/repository}"
 
 [[ "$PORT" =~ ^[0-9]+$ ]] || { echo "TRIAGE_ES_PORT must be a number, got '${PORT}'" >&2; exit 2; }
@@ -140,7 +144,7 @@ fetch_zip() {
 }
 
 # The marker records which plugin source the cached tree was built with, so an
-# edit to write_plugin_source rebuilds the plugin without a new download.
+# edit to scripts/es-plugin/.../RootInfoPlugin.java rebuilds the plugin without a new download.
 plugin_stamp() { write_plugin_source | sha256sum | cut -d' ' -f1; }
 
 unpack_dist() {
@@ -192,83 +196,7 @@ EOF
 }
 
 write_plugin_source() {
-    cat <<'JAVA'
-package triage.esroot;
-
-import java.util.Collection;
-import java.util.List;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
-
-import org.elasticsearch.Build;
-import org.elasticsearch.client.internal.node.NodeClient;
-import org.elasticsearch.cluster.node.DiscoveryNodes;
-import org.elasticsearch.cluster.service.ClusterService;
-import org.elasticsearch.features.NodeFeature;
-import org.elasticsearch.plugins.ActionPlugin;
-import org.elasticsearch.plugins.Plugin;
-import org.elasticsearch.rest.BaseRestHandler;
-import org.elasticsearch.rest.RestHandler;
-import org.elasticsearch.rest.RestRequest;
-import org.elasticsearch.rest.RestResponse;
-import org.elasticsearch.rest.RestStatus;
-import org.elasticsearch.xcontent.XContentBuilder;
-
-/** Answers GET / and HEAD / with node name, cluster name/uuid and build info. */
-public final class RootInfoPlugin extends Plugin implements ActionPlugin {
-    private volatile ClusterService clusterService;
-
-    @Override
-    public Collection<?> createComponents(PluginServices services) {
-        clusterService = services.clusterService();
-        return List.of();
-    }
-
-    @Override
-    public Collection<RestHandler> getRestHandlers(
-            RestHandlersServices services, Supplier<DiscoveryNodes> nodes, Predicate<NodeFeature> features) {
-        return List.of(new RootHandler());
-    }
-
-    private final class RootHandler extends BaseRestHandler {
-        @Override
-        public String getName() {
-            return "triage_root_info";
-        }
-
-        @Override
-        public List<Route> routes() {
-            return List.of(new Route(RestRequest.Method.GET, "/"), new Route(RestRequest.Method.HEAD, "/"));
-        }
-
-        @Override
-        protected RestChannelConsumer prepareRequest(RestRequest request, NodeClient client) {
-            return channel -> {
-                Build build = Build.current();
-                XContentBuilder out = channel.newBuilder();
-                out.startObject();
-                out.field("name", clusterService.getNodeName());
-                out.field("cluster_name", clusterService.getClusterName().value());
-                out.field("cluster_uuid", clusterService.state().metadata().clusterUUID());
-                out.startObject("version");
-                out.field("number", build.qualifiedVersion());
-                out.field("build_flavor", build.flavor());
-                out.field("build_type", build.type().displayName());
-                out.field("build_hash", build.hash());
-                out.field("build_date", build.date());
-                out.field("build_snapshot", build.isSnapshot());
-                out.field("lucene_version", org.apache.lucene.util.Version.LATEST.toString());
-                out.field("minimum_wire_compatibility_version", build.minWireCompatVersion());
-                out.field("minimum_index_compatibility_version", build.minIndexCompatVersion());
-                out.endObject();
-                out.field("tagline", "You Know, for Search");
-                out.endObject();
-                channel.sendResponse(new RestResponse(RestStatus.OK, out));
-            };
-        }
-    }
-}
-JAVA
+    cat "$PLUGIN_SRC" || die "missing ${PLUGIN_SRC}"
 }
 
 # ---------------------------------------------------------------- node
@@ -310,6 +238,9 @@ discovery.type: single-node
 cluster.routing.allocation.disk.threshold_enabled: false
 path.data: ${NODE}/data
 path.logs: ${NODE}/logs
+# How often expired search contexts and points in time are freed (default 1m):
+# short, so a PIT that outlives its keep_alive fails within seconds, as tests need.
+search.keep_alive_interval: ${KEEPALIVE_INTERVAL}
 EOF
     # The setting only exists when the x-pack security module ships in the zip.
     if [[ -d "${DIST}/modules/x-pack-security" ]]; then

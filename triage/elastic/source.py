@@ -18,7 +18,7 @@ from triage.elastic.settings import EsSettings
 from triage.elastic.window import (
     fetch_build_doc, fetch_tests, read_local, resolve_window, sources_from_doc,
 )
-from triage.errors import NoTestReportError
+from triage.errors import UsageError
 from triage.ingest.loader import LoadedBuild, source_warnings
 from triage.model import SourceInfo, SourceKind
 
@@ -29,7 +29,7 @@ def load_build_es(build_id: str, settings: EsSettings, *, data_dir: Path | None 
 
     Raises EsSourceError subclasses (unreachable, auth, missing index, timeouts:
     exit 3), EsPartialData when documents are missing and not ``allow_partial``,
-    NoTestReportError when neither the cluster nor ``data_dir`` has its tests.
+    UsageError when neither the cluster nor ``data_dir`` has its tests.
     """
     client = connect(settings)
     doc = fetch_build_doc(client, settings, build_id)
@@ -44,8 +44,10 @@ def load_build_es(build_id: str, settings: EsSettings, *, data_dir: Path | None 
             tests = local_tests
             sources = sources or local_sources
     if not tests:
-        raise NoTestReportError(build_id, f"index {settings.indices.tests} at "
-                                f"{settings.host_label}" + (f" nor in {folder}" if folder else ""))
+        local = f" nor a test report in {folder}" if folder else ""
+        raise UsageError(f"build {build_id!r} has no test results in {settings.indices.tests} at "
+                         f"{settings.host_label}{local}; load it with `triage es load --build "
+                         f"{build_id}` or set tests under [elasticsearch.indices]")
     window = resolve_window(settings, build_id, metadata, tests)
     pulled = pull_events(settings, window, client=client, progress=progress)
     sources = _event_sources(sources, pulled)
