@@ -94,7 +94,10 @@ def test_sliced_pull_gives_exactly_the_file_frame(loaded, es_settings):
     build = load_build_es("1234", sliced, progress=lambda got, want: seen.append((got, want)))
     files = api.load_build("1234", SAMPLE)
     pd.testing.assert_frame_equal(_nulls_as_none(build.events), _nulls_as_none(files.events))
-    assert build.events.dtypes.to_dict() == files.events.dtypes.to_dict()
+    typed = [c for c, d in files.events.dtypes.items() if str(d) not in ("object", "str")
+             and not isinstance(d, pd.StringDtype)]  # text columns' dtype is pandas' guess
+    assert build.events[typed].dtypes.to_dict() == files.events[typed].dtypes.to_dict()
+    assert "ts" in typed and "status" in typed and "source" in typed
     layers = {i["layer"]: i for i in build.metadata["elasticsearch"]["indices"]}
     assert {k: v["slices"] for k, v in layers.items()} == {
         "ingress": 4, "gateway": 4, "app": 4, "dependency": 1}
