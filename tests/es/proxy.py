@@ -103,7 +103,7 @@ class FaultProxy:
     async def _pipe(self, reader, writer) -> None:
         while True:
             chunk = await reader.read(65536)
-            if not chunk or self._cut():
+            if not chunk:
                 writer.close()
                 return
             writer.write(chunk)

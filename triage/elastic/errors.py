@@ -44,5 +44,5 @@ class EsPartialData(EsSourceError):
     def __init__(self, problem: str, *, host: str, index: str | None, hint: str,
                  expected: int, received: int):
         self.expected, self.received = expected, received
-        super().__init__(f"{problem}; received {received} of {expected} documents",
+        super().__init__(f"{problem}; received {received} of {expected} documents in all",
                          host=host, index=index, hint=hint)

@@ -109,7 +109,7 @@ def pull_events(settings: EsSettings, window: Window, *, client: Elasticsearch |
         result.indices.append(pull)
         started = time.perf_counter()
         try:
-            frames.extend(_pull_layer(client, settings, window, pull, counter))
+            _pull_layer(client, settings, window, pull, counter, frames)
         except EsSourceError as exc:
             pull.problem = exc
         pull.seconds = time.perf_counter() - started
@@ -133,9 +133,11 @@ class _Counter:
 
 
 def _pull_layer(client: Elasticsearch, settings: EsSettings, window: Window, pull: IndexPull,
-                counter: _Counter) -> list[pd.DataFrame]:
+                counter: _Counter, frames: list[pd.DataFrame]) -> None:
+    """Append the layer's frames to ``frames``; on a failure, what arrived stays there."""
     opened = call(settings, pull.index, "opening a point in time", client.open_point_in_time,
-                  index=pull.index, keep_alive=settings.pit_keep_alive, allow_partial_search_results=False)
+                  index=pull.index, keep_alive=settings.pit_keep_alive,
+                  allow_partial_search_results=False)
     pit_id = opened["id"]
     try:
         query = window_query(settings, window)
@@ -149,16 +151,18 @@ def _pull_layer(client: Elasticsearch, settings: EsSettings, window: Window, pul
         pull.expected = int(head["hits"]["total"]["value"])
         counter.add(expected=pull.expected)
         if pull.expected == 0:
-            return []
-        pull.slices = max(1, min(settings.max_slices, math.ceil(pull.expected / settings.docs_per_slice)))
+            return
+        pull.slices = max(1, min(settings.max_slices,
+                                 math.ceil(pull.expected / settings.docs_per_slice)))
         reader = _SliceReader(client, settings, pull, query, pit_id, counter)
         if pull.slices == 1:
-            return reader.read(None)
-        with ThreadPoolExecutor(max_workers=pull.slices) as pool:
-            parts = list(pool.map(reader.read, range(pull.slices)))
+            reader.read(None)
+        else:
+            with ThreadPoolExecutor(max_workers=pull.slices) as pool:
+                list(pool.map(reader.read, range(pull.slices)))
+        frames.extend(reader.frames)
         if reader.problem is not None:
             raise reader.problem
-        return [frame for part in parts for frame in part]
     finally:
         _close_pit(client, pit_id)
 
@@ -179,10 +183,12 @@ class _SliceReader:
         self.pit_id, self.counter = pit_id, counter
         self.converter = _Converter(settings, pull.layer)
         self.problem: EsSourceError | None = None
+        self.frames: list[pd.DataFrame] = []
         self.lock = threading.Lock()
 
-    def read(self, slice_id: int | None) -> list[pd.DataFrame]:
-        frames: list[pd.DataFrame] = []
+    def read(self, slice_id: int | None) -> None:
+        """Page through one slice (None: unsliced) into ``self.frames``. A failure is
+        kept in ``self.problem`` (which also stops the other slices), never raised."""
         rows: list[tuple] = []
         after: list[Any] | None = None
         try:
@@ -194,19 +200,20 @@ class _SliceReader:
                 self._count(len(hits))
                 after = hits[-1]["sort"]
                 if len(rows) >= CHUNK_ROWS:
-                    frames.append(self.converter.frame(rows))
+                    self._keep(rows)
                     rows = []
                 if len(hits) < self.settings.page_size:
                     break
         except EsSourceError as exc:
             with self.lock:
                 self.problem = self.problem or exc
-            if slice_id is None:
-                frames.append(self.converter.frame(rows))
-                raise exc from None
         if rows:
-            frames.append(self.converter.frame(rows))
-        return frames
+            self._keep(rows)
+
+    def _keep(self, rows: list[tuple]) -> None:
+        frame = self.converter.frame(rows)
+        with self.lock:
+            self.frames.append(frame)
 
     def _count(self, n: int) -> None:
         with self.lock:

@@ -87,7 +87,8 @@ def _partial_warnings(pulled: PullResult, settings: EsSettings, allow_partial: b
     first = problems[0]
     if not allow_partial:
         assert first.problem is not None
-        raise EsPartialData(first.problem.problem, host=settings.host_label, index=first.index,
+        raise EsPartialData(f"{first.problem.problem} after {first.received} of {first.expected} "
+                            "documents of this index", host=settings.host_label, index=first.index,
                             hint=(first.problem.hint + "; " if first.problem.hint else "")
                             + "or pass --allow-partial to report on what arrived",
                             expected=pulled.expected, received=pulled.received)
