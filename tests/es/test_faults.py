@@ -11,9 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from triage.cli import app
-from triage.elastic.errors import (
-    EsIndexMissing, EsPartialData, EsPitExpired, EsTimeout, EsUnreachable,
-)
+from triage.elastic.errors import EsPartialData, EsTimeout
 from triage.elastic.source import load_build_es
 
 from .conftest import SAMPLE, es_env
@@ -103,7 +101,8 @@ def test_429_is_retried_with_backoff_until_it_passes(loaded, es_settings, es_por
     with FaultProxy(es_port, Faults(reject_first=3)) as proxy:
         build = load_build_es("1234", replace(es_settings, hosts=[proxy.url]))
     assert proxy.rejected == 3
-    assert len(build.events) == 2464 and not build.warnings[2:]
+    assert len(build.events) == 2464
+    assert len(build.warnings) == 2 and all("malformed line(s)" in w for w in build.warnings)
 
 
 def test_429_that_never_stops_is_bounded(loaded, es_settings, es_port):
@@ -146,7 +145,7 @@ def test_unreachable_layers_after_a_cut_are_named(loaded, es_settings, es_port):
                               allow_partial=True)
     problems = {i["layer"]: i["problem"] for i in build.metadata["elasticsearch"]["indices"]}
     assert all("cannot connect" in p for p in problems.values()), problems
-    assert isinstance(EsUnreachable("x", host="h"), EsPartialData.__mro__[1])
+    assert len(build.events) == build.metadata["elasticsearch"]["received"] == 100
 
 
 def test_expired_point_in_time_is_partial_and_says_keep_alive(loaded, es_settings, es_port):
@@ -169,4 +168,3 @@ def test_expired_point_in_time_is_partial_and_says_keep_alive(loaded, es_setting
     assert (error.received, error.expected) == (1728, 2464)  # the other three layers arrived
     assert "the point in time expired or was closed after 100 of 836 documents" in str(error)
     assert "pit_keep_alive in [elasticsearch] (now 1s)" in str(error)
-    assert isinstance(EsPitExpired("x", host="h"), EsIndexMissing.__mro__[1])
