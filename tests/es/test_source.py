@@ -169,3 +169,15 @@ def test_unknown_build_on_es_says_how_to_load_it(loaded, es_settings, tmp_path):
     assert result.exit_code == 2
     assert f"no test results in {es_settings.prefix}-tests*" in result.stderr
     assert "triage es load --build 9999" in result.stderr
+
+
+def test_credentials_in_the_url_reach_neither_report_nor_message(loaded, es_settings, es_port):
+    url = f"http://elastic:hunter2-secret@127.0.0.1:{es_port}"
+    report = _json(["--build", "1234", "--source", "es"], es_env(es_settings, TRIAGE_ES_URL=url))
+    assert report["build"]["elasticsearch"]["hosts"] == [f"http://127.0.0.1:{es_port}"]
+    closed = runner.invoke(app, ["run", "--build", "1234", "--source", "es"], env=es_env(
+        es_settings, TRIAGE_ES_URL="http://elastic:hunter2-secret@127.0.0.1:1",
+        TRIAGE_ES_MAX_RETRIES="0"))
+    assert closed.exit_code == 3
+    assert "Elasticsearch at http://127.0.0.1:1," in closed.stderr
+    assert "hunter2" not in closed.stderr + closed.stdout

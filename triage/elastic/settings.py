@@ -9,6 +9,7 @@ file that gets shared, and ``EsSettings`` keeps them out of its ``repr``.
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -99,14 +100,25 @@ class EsSettings:
     origin: dict[str, str] = field(default_factory=dict)
 
     @property
+    def safe_hosts(self) -> list[str]:
+        """The hosts with any ``user:password@`` taken out, for messages and reports."""
+        return [_without_userinfo(host) for host in self.hosts]
+
+    @property
     def host_label(self) -> str:
-        """The hosts as messages show them (no credentials: they never sit in URLs here)."""
-        return ", ".join(self.hosts)
+        return ", ".join(self.safe_hosts)
 
     def index_names(self) -> dict[str, str]:
         """The concrete indices ``triage es load`` writes: ``<prefix>-logs-<layer>`` etc."""
         names = {layer: f"{self.prefix}-logs-{layer}" for layer in LOG_LAYERS}
         return names | {"tests": f"{self.prefix}-tests", "builds": f"{self.prefix}-builds"}
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 _NUMBERS = {"request_timeout": float, "max_retries": int, "retry_backoff_s": float,

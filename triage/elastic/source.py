@@ -54,7 +54,7 @@ def load_build_es(build_id: str, settings: EsSettings, *, data_dir: Path | None 
     warnings = [w for info in sources for w in source_warnings(info)]
     warnings.extend(_partial_warnings(pulled, settings, allow_partial))
     metadata["elasticsearch"] = {
-        "hosts": settings.hosts, "window": window.to_dict(),
+        "hosts": settings.safe_hosts, "window": window.to_dict(),
         "expected": pulled.expected, "received": pulled.received,
         "indices": [i.to_dict() for i in pulled.indices],
     }
