@@ -9,9 +9,12 @@ typed frame chunks as they arrive, so memory holds frames, not a list of dicts.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from queue import Empty
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -154,15 +157,17 @@ def _pull_layer(client: Elasticsearch, settings: EsSettings, window: Window, pul
             return
         pull.slices = max(1, min(settings.max_slices,
                                  math.ceil(pull.expected / settings.docs_per_slice)))
-        reader = _SliceReader(client, settings, pull, query, pit_id, counter)
-        if pull.slices == 1:
-            reader.read(None)
+        workers = min(pull.slices, settings.max_workers or os.cpu_count() or 1)
+        if workers > 1:
+            problem = _read_in_processes(settings, pull, query, pit_id, counter, frames, workers)
         else:
-            with ThreadPoolExecutor(max_workers=pull.slices) as pool:
-                list(pool.map(reader.read, range(pull.slices)))
-        frames.extend(reader.frames)
-        if reader.problem is not None:
-            raise reader.problem
+            reader = _SliceReader(client, settings, pull, query, pit_id, counter)
+            for slice_id in range(pull.slices) if pull.slices > 1 else [None]:
+                reader.read(slice_id)
+            frames.extend(reader.frames)
+            problem = reader.problem
+        if problem is not None:
+            raise problem
     finally:
         _close_pit(client, pit_id)
 
@@ -286,3 +291,72 @@ def _ordered(frames: list[pd.DataFrame]) -> pd.DataFrame:
     order = order.sort_values(["source", "position", "ts"], kind="mergesort", na_position="last")
     events = events.loc[order.index].drop(columns=["seq"]).reset_index(drop=True)
     return finish_frame(events)
+
+
+# Decoding JSON and building frames is CPU work that holds the GIL, so the slices of a
+# large layer are read by forked processes, each with its own client; their frames
+# come back pickled, with repeated text as categories to keep that cheap.
+_TRANSFER_CATEGORIES = ("service", "level", "method", "path", "user_agent", "client_ip",
+                        "upstream_host", "error", "source")
+_child_progress: Any = None
+
+
+def _read_in_processes(settings: EsSettings, pull: IndexPull, query: dict[str, Any], pit_id: str,
+                       counter: _Counter, frames: list[pd.DataFrame],
+                       workers: int) -> EsSourceError | None:
+    """Read every slice of ``pull`` in ``workers`` processes; frames go to ``frames``,
+    the first failure is returned (the other slices still finish)."""
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    queue = context.Queue()
+    shown = 0
+    problem: EsSourceError | None = None
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_child,
+                             initargs=(queue,)) as pool:
+        futures = [pool.submit(_read_slice, settings, pull.layer, pull.index, pull.slices,
+                               query, pit_id, slice_id) for slice_id in range(pull.slices)]
+        while not all(f.done() for f in futures):
+            try:
+                got = queue.get(timeout=0.1)
+            except Empty:
+                continue
+            shown += got
+            counter.add(received=got)
+        for future in futures:
+            parts, received, failure = future.result()
+            pull.received += received
+            frames.extend(_from_transfer(part) for part in parts)
+            if failure is not None and problem is None:
+                kind, text, hint = failure
+                problem = kind(text, host=settings.host_label, index=pull.index, hint=hint)
+    counter.add(received=pull.received - shown)
+    return problem
+
+
+def _init_child(queue: Any) -> None:
+    global _child_progress
+    _child_progress = queue
+
+
+class _QueueCounter:
+    """A child's ``_Counter``: sends each page's count to the parent's progress."""
+
+    def add(self, received: int = 0, expected: int = 0) -> None:
+        if received and _child_progress is not None:
+            _child_progress.put(received)
+
+
+def _read_slice(settings: EsSettings, layer: str, index: str, slices: int,
+                query: dict[str, Any], pit_id: str, slice_id: int):
+    """In a child: one slice's frames, its document count and its failure, if any."""
+    pull = IndexPull(layer=layer, index=index, slices=slices)
+    reader = _SliceReader(connect(settings), settings, pull, query, pit_id, _QueueCounter())
+    reader.read(slice_id)
+    parts = [frame.astype({c: "category" for c in _TRANSFER_CATEGORIES}) for frame in reader.frames]
+    failure = reader.problem
+    return parts, pull.received, (None if failure is None else
+                                  (type(failure), failure.problem, failure.hint))
+
+
+def _from_transfer(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({c: "object" for c in _TRANSFER_CATEGORIES})

@@ -88,6 +88,7 @@ class EsSettings:
     retry_backoff_s: float = 0.5
     page_size: int = 5000
     max_slices: int = 4
+    max_workers: int = 0  # processes reading slices; 0: one per core
     docs_per_slice: int = 50_000
     pit_keep_alive: str = "2m"
     prefix: str = DEFAULT_PREFIX
@@ -122,7 +123,7 @@ def _without_userinfo(url: str) -> str:
 
 
 _NUMBERS = {"request_timeout": float, "max_retries": int, "retry_backoff_s": float,
-            "page_size": int, "max_slices": int, "docs_per_slice": int, "margin_s": float}
+            "page_size": int, "max_slices": int, "max_workers": int, "docs_per_slice": int, "margin_s": float}
 
 
 def resolve_es(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> EsSettings:
