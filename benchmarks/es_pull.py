@@ -45,9 +45,10 @@ def _settings(url: str, **extra):
     return resolve_es({"hosts": [url], "prefix": PREFIX, **extra}, env={})
 
 
-def _peak_rss_mb() -> float:
+def _peak_rss_mb(who: str = "self") -> float:
     import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    kind = resource.RUSAGE_SELF if who == "self" else resource.RUSAGE_CHILDREN
+    return resource.getrusage(kind).ru_maxrss / 1024.0
 
 
 def generate(n: int, seed: int = 7):
@@ -114,15 +115,16 @@ def _window():
                   pd.Timestamp(START + 3660, unit="s", tz="UTC"), "benchmark hour")
 
 
-def run_triage(url: str, slices: int) -> dict:
+def run_triage(url: str, slices: int, per_slice: int) -> dict:
     from triage.elastic.pull import pull_events
 
-    settings = _settings(url, max_slices=slices)
+    settings = _settings(url, max_slices=slices, docs_per_slice=per_slice)
     started = time.perf_counter()
     result = pull_events(settings, _window())
     seconds = time.perf_counter() - started
     return {"docs": int(len(result.events)), "expected": result.expected, "seconds": seconds,
-            "peak_mb": _peak_rss_mb(), "slices": [i.slices for i in result.indices],
+            "peak_mb": _peak_rss_mb(), "worker_peak_mb": _peak_rss_mb("children"),
+            "slices": [i.slices for i in result.indices],
             "problems": [str(i.problem) for i in result.problems]}
 
 
@@ -130,11 +132,12 @@ def run_scan(url: str) -> dict:
     from elasticsearch import helpers
 
     from triage.elastic.client import connect
-    from triage.elastic.pull import _Converter, window_query
+    from triage.elastic.convert import DocumentConverter
+    from triage.elastic.pull import window_query
 
     settings = _settings(url)
     client = connect(settings)
-    includes = _Converter(settings, "app").includes
+    includes = DocumentConverter(settings, "app").includes
     patterns = ",".join(settings.indices.log_layers().values())
     started = time.perf_counter()
     docs = 0
@@ -144,9 +147,10 @@ def run_scan(url: str) -> dict:
     return {"docs": docs, "seconds": time.perf_counter() - started, "peak_mb": _peak_rss_mb()}
 
 
-def _child(kind: str, url: str, slices: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, "--url", url,
-                          "--slices", str(slices)], check=True, capture_output=True, text=True)
+def _child(kind: str, args: argparse.Namespace) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, "--url", args.url,
+                          "--slices", str(args.slices), "--docs-per-slice", str(args.docs_per_slice)],
+                         check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -155,19 +159,22 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--url", default=os.environ.get("TRIAGE_ES_URL", "http://127.0.0.1:9200"))
     parser.add_argument("--slices", type=int, default=4, help="triage's max_slices per layer")
+    parser.add_argument("--docs-per-slice", type=int, default=20_000,
+                        help="triage's docs_per_slice (a layer is sliced above this)")
     parser.add_argument("--skip-index", action="store_true", help="reuse the indices of a --keep run")
     parser.add_argument("--keep", action="store_true", help="leave the indices in place")
     parser.add_argument("--child", choices=("triage", "scan"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = run_triage(args.url, args.slices) if args.child == "triage" else run_scan(args.url)
+        result = (run_triage(args.url, args.slices, args.docs_per_slice) if args.child == "triage"
+                  else run_scan(args.url))
         print(json.dumps(result))
         return
     if not args.skip_index:
         seconds = index(args.url, args.docs)
         print(f"indexed {args.docs:,} documents in {seconds:.1f} s ({args.docs / seconds:,.0f}/s)")
-    scan = _child("scan", args.url, args.slices)
-    mine = _child("triage", args.url, args.slices)
+    scan = _child("scan", args)
+    mine = _child("triage", args)
     if mine["docs"] != scan["docs"] or mine["problems"]:
         raise SystemExit(f"the two pulls disagree: triage {mine}, scan {scan}")
     rate = {name: r["docs"] / r["seconds"] for name, r in (("triage", mine), ("scan", scan))}
@@ -176,6 +183,7 @@ def main() -> None:
     print(f"{'seconds':24}{mine['seconds']:>16.1f}{scan['seconds']:>16.1f}")
     print(f"{'documents/s':24}{rate['triage']:>16,.0f}{rate['scan']:>16,.0f}")
     print(f"{'peak RSS (MB)':24}{mine['peak_mb']:>16,.0f}{scan['peak_mb']:>16,.0f}")
+    print(f"{'  slice worker peak':24}{mine['worker_peak_mb']:>16,.0f}{'-':>16}")
     print(f"triage / helpers.scan = {rate['triage'] / rate['scan']:.2f}x "
           f"(slices per layer: {mine['slices']})")
     if not args.keep:

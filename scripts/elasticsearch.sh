@@ -17,6 +17,9 @@
 #   TRIAGE_ES_START_TIMEOUT / TRIAGE_ES_STOP_TIMEOUT  seconds           (180 / 60)
 #   TRIAGE_ES_M2_REPO       Maven local repository                      ($HOME/.m2/repository)
 #   TRIAGE_ES_KEEPALIVE_INTERVAL  search.keep_alive_interval             (1s)
+#   TRIAGE_ES_SECURITY=1    security on (HTTP basic auth, no TLS) with one file-realm
+#                           superuser TRIAGE_ES_SECURE_USER (triage) whose password is
+#                           TRIAGE_ES_SECURE_PASSWORD (required then)   (off)
 # See scripts/README-elasticsearch.md for why it is built this way.
 set -euo pipefail
 # useradd and runuser live in sbin, which a CI job's PATH may lack.
@@ -39,6 +42,11 @@ ES_USER="${TRIAGE_ES_USER:-triage-es}"
 START_TIMEOUT="${TRIAGE_ES_START_TIMEOUT:-180}"
 STOP_TIMEOUT="${TRIAGE_ES_STOP_TIMEOUT:-60}"
 KEEPALIVE_INTERVAL="${TRIAGE_ES_KEEPALIVE_INTERVAL:-1s}"
+SECURITY="${TRIAGE_ES_SECURITY:-0}"
+SECURE_USER="${TRIAGE_ES_SECURE_USER:-triage}"
+if [[ "$SECURITY" == 1 && -z "${TRIAGE_ES_SECURE_PASSWORD:-}" && "${1:-}" == start ]]; then
+    echo "TRIAGE_ES_SECURITY=1 needs TRIAGE_ES_SECURE_PASSWORD (6+ characters)" >&2; exit 2
+fi
 M2_REPO="${TRIAGE_ES_M2_REPO:-$HOME/.m2/repository}"
 
 [[ "$PORT" =~ ^[0-9]+$ ]] || { echo "TRIAGE_ES_PORT must be a number, got '${PORT}'" >&2; exit 2; }
@@ -243,8 +251,32 @@ path.logs: ${NODE}/logs
 search.keep_alive_interval: ${KEEPALIVE_INTERVAL}
 EOF
     # The setting only exists when the x-pack security module ships in the zip.
-    if [[ -d "${DIST}/modules/x-pack-security" ]]; then
+    if [[ "$SECURITY" == 1 ]]; then
+        # Explicit settings also keep ES from auto-configuring TLS and enrollment;
+        # transport TLS is not required for a single-node cluster on loopback.
+        printf '%s\n' "xpack.security.enabled: true" "xpack.security.http.ssl.enabled: false" \
+            "xpack.security.transport.ssl.enabled: false"
+    elif [[ -d "${DIST}/modules/x-pack-security" ]]; then
         echo "xpack.security.enabled: false"
+    fi
+}
+
+# The file realm's users live in the node's config dir; written afresh on every start.
+add_secure_user() {
+    [[ "$SECURITY" == 1 ]] || return 0
+    rm -f "${NODE}/config/users" "${NODE}/config/users_roles"
+    local -a cmd=(env -i "PATH=/usr/local/bin:/usr/bin:/bin" "HOME=${NODE}" "ES_JAVA_HOME=${JDK}"
+        "ES_PATH_CONF=${NODE}/config" "${DIST}/bin/elasticsearch-users" useradd "$SECURE_USER"
+        -p "$TRIAGE_ES_SECURE_PASSWORD" -r superuser)
+    if is_root; then cmd=(runuser -u "$ES_USER" -- "${cmd[@]}"); fi
+    "${cmd[@]}" >&2 9>&- || die "could not create the file-realm user ${SECURE_USER}"
+}
+
+curl_auth() {  # curl, with the secure user's credentials when security is on
+    if [[ "$SECURITY" == 1 ]]; then
+        curl -u "${SECURE_USER}:${TRIAGE_ES_SECURE_PASSWORD}" "$@"
+    else
+        curl "$@"
     fi
 }
 
@@ -292,7 +324,7 @@ wait_exit() {  # $1 = pid; SIGKILL after STOP_TIMEOUT
 }
 
 healthy() {
-    curl -fsS -o /dev/null --max-time 5 "${URL}/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null
+    curl_auth -fsS -o /dev/null --max-time 5 "${URL}/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null
 }
 
 wait_yellow() {
@@ -345,6 +377,7 @@ cmd_start() {
     install_dist
     ensure_reachable
     prepare_node
+    add_secure_user
     local t0; t0=$(now)
     log "starting Elasticsearch ${ES_VERSION} on ${URL} (JDK ${JDK}, heap ${HEAP}, data ${NODE}/data)"
     launch || abort_start "the Elasticsearch launcher failed"

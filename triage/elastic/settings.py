@@ -89,7 +89,7 @@ class EsSettings:
     page_size: int = 5000
     max_slices: int = 4
     max_workers: int = 0  # processes reading slices; 0: one per core
-    docs_per_slice: int = 50_000
+    docs_per_slice: int = 20_000
     pit_keep_alive: str = "2m"
     prefix: str = DEFAULT_PREFIX
     indices: IndexPatterns = field(default_factory=lambda: IndexPatterns.for_prefix(DEFAULT_PREFIX))
