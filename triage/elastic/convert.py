@@ -65,9 +65,10 @@ class DocumentConverter:
 
 
 def _fill(node: dict[str, Any], doc: dict[str, Any], out: list[Any]) -> None:
-    for key, sub in node.items():
-        value = doc.get(key)
-        if value is None:
+    # Walks the document's keys (the few ``_source`` filtering left), not the tree's.
+    for key, value in doc.items():
+        sub = node.get(key)
+        if sub is None or value is None:
             continue
         if sub.__class__ is int:
             out[sub] = value
