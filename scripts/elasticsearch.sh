@@ -17,9 +17,9 @@
 #   TRIAGE_ES_START_TIMEOUT / TRIAGE_ES_STOP_TIMEOUT  seconds           (180 / 60)
 #   TRIAGE_ES_M2_REPO       Maven local repository                      ($HOME/.m2/repository)
 #   TRIAGE_ES_KEEPALIVE_INTERVAL  search.keep_alive_interval             (1s)
-#   TRIAGE_ES_SECURITY=1    security on (HTTP basic auth, no TLS) with one file-realm
-#                           superuser TRIAGE_ES_SECURE_USER (triage) whose password is
-#                           TRIAGE_ES_SECURE_PASSWORD (required then)   (off)
+#   TRIAGE_ES_SECURITY=1    security on (HTTP basic auth, no TLS) with a file-realm
+#                           superuser TRIAGE_ES_SECURE_USER (triage) and a role-less
+#                           <user>-noaccess, both with TRIAGE_ES_SECURE_PASSWORD (required)  (off)
 # See scripts/README-elasticsearch.md for why it is built this way.
 set -euo pipefail
 # useradd and runuser live in sbin, which a CI job's PATH may lack.
@@ -264,12 +264,20 @@ EOF
 # The file realm's users live in the node's config dir; written afresh on every start.
 add_secure_user() {
     [[ "$SECURITY" == 1 ]] || return 0
-    rm -f "${NODE}/config/users" "${NODE}/config/users_roles"
+    # elasticsearch-users edits these files and refuses to start without them.
+    : >"${NODE}/config/users"
+    : >"${NODE}/config/users_roles"
+    if is_root; then chown "${ES_USER}:" "${NODE}/config/users" "${NODE}/config/users_roles"; fi
+    users_tool useradd "$SECURE_USER" -p "$TRIAGE_ES_SECURE_PASSWORD" -r superuser
+    # The same password and no role at all: authenticated, allowed nothing (403s).
+    users_tool useradd "${SECURE_USER}-noaccess" -p "$TRIAGE_ES_SECURE_PASSWORD"
+}
+
+users_tool() {
     local -a cmd=(env -i "PATH=/usr/local/bin:/usr/bin:/bin" "HOME=${NODE}" "ES_JAVA_HOME=${JDK}"
-        "ES_PATH_CONF=${NODE}/config" "${DIST}/bin/elasticsearch-users" useradd "$SECURE_USER"
-        -p "$TRIAGE_ES_SECURE_PASSWORD" -r superuser)
+        "ES_PATH_CONF=${NODE}/config" "${DIST}/bin/elasticsearch-users" "$@")
     if is_root; then cmd=(runuser -u "$ES_USER" -- "${cmd[@]}"); fi
-    "${cmd[@]}" >&2 9>&- || die "could not create the file-realm user ${SECURE_USER}"
+    "${cmd[@]}" >&2 9>&- || die "elasticsearch-users $1 $2 failed"
 }
 
 curl_auth() {  # curl, with the secure user's credentials when security is on
