@@ -314,7 +314,7 @@ def es_status() -> None:
         patterns = vars(settings.indices)
         table = Table("layer", "pattern", "documents")
         for layer, pattern in patterns.items():
-            count = call(settings, pattern, "counting", client.count, index=pattern or "-",
+            count = call(settings, pattern, "counting", client.count, index=pattern,
                          ignore_unavailable=True, allow_no_indices=True)["count"] if pattern else 0
             table.add_row(layer, pattern or "(off)", str(count))
     except TriageError as exc:

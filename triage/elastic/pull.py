@@ -3,8 +3,9 @@
 Per layer: a point in time (PIT) over the layer's index pattern, the hit count
 under that PIT (what is *expected*), then ``search_after`` pages sorted on
 ``_shard_doc`` with ``_source`` filtered to the fields the event model needs.
-Large layers are read as several PIT slices in parallel threads. Pages become
-typed frame chunks as they arrive, so memory holds frames, not a list of dicts.
+A layer with more than ``docs_per_slice`` hits is read as PIT slices by forked
+worker processes. Pages become typed frame chunks as they arrive, so memory holds
+frames, not a list of dicts.
 """
 from __future__ import annotations
 
@@ -299,20 +300,22 @@ def _read_in_processes(settings: EsSettings, pull: IndexPull, query: dict[str, A
                              initargs=(queue,)) as pool:
         futures = [pool.submit(_read_slice, settings, pull.layer, pull.index, pull.slices,
                                query, pit_id, slice_id) for slice_id in range(pull.slices)]
-        while not all(f.done() for f in futures):
+        pending = set(futures)
+        while pending:  # a finished slice is unpacked while the others still read
+            for future in [f for f in pending if f.done()]:
+                pending.discard(future)
+                parts, received, failure = future.result()
+                pull.received += received
+                frames.extend(_from_transfer(part) for part in parts)
+                if failure is not None and problem is None:
+                    kind, text, hint = failure
+                    problem = kind(text, host=settings.host_label, index=pull.index, hint=hint)
             try:
-                got = queue.get(timeout=0.1)
+                got = queue.get(timeout=0.05)
             except Empty:
                 continue
             shown += got
             counter.add(received=got)
-        for future in futures:
-            parts, received, failure = future.result()
-            pull.received += received
-            frames.extend(_from_transfer(part) for part in parts)
-            if failure is not None and problem is None:
-                kind, text, hint = failure
-                problem = kind(text, host=settings.host_label, index=pull.index, hint=hint)
     counter.add(received=pull.received - shown)
     return problem
 
