@@ -16,6 +16,10 @@
 #   TRIAGE_ES_CLEAN=1       wipe the node's data dir before starting    (keep)
 #   TRIAGE_ES_START_TIMEOUT / TRIAGE_ES_STOP_TIMEOUT  seconds           (180 / 60)
 #   TRIAGE_ES_M2_REPO       Maven local repository                      ($HOME/.m2/repository)
+#   TRIAGE_ES_KEEPALIVE_INTERVAL  search.keep_alive_interval             (1s)
+#   TRIAGE_ES_SECURITY=1    security on (HTTP basic auth, no TLS) with a file-realm
+#                           superuser TRIAGE_ES_SECURE_USER (triage) and a role-less
+#                           <user>-noaccess, both with TRIAGE_ES_SECURE_PASSWORD (required)  (off)
 # See scripts/README-elasticsearch.md for why it is built this way.
 set -euo pipefail
 # useradd and runuser live in sbin, which a CI job's PATH may lack.
@@ -28,6 +32,8 @@ ES_ZIP_SHA256="d9b0c28e08e499f6510b52ad66ec4bf9cdceab97cc28b3456989b8744b896934"
 ES_GAV="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
 MVN_DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 MIN_JAVA=21
+# The GET / plugin's source, compiled against the zip's jars on first start.
+PLUGIN_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/es-plugin/triage/esroot/RootInfoPlugin.java"
 
 PORT="${TRIAGE_ES_PORT:-9200}"
 CACHE=$(realpath -m -- "${TRIAGE_ES_HOME:-${HOME:?HOME is not set}/.cache/triage-es}")
@@ -35,6 +41,12 @@ HEAP="${TRIAGE_ES_HEAP:-512m}"
 ES_USER="${TRIAGE_ES_USER:-triage-es}"
 START_TIMEOUT="${TRIAGE_ES_START_TIMEOUT:-180}"
 STOP_TIMEOUT="${TRIAGE_ES_STOP_TIMEOUT:-60}"
+KEEPALIVE_INTERVAL="${TRIAGE_ES_KEEPALIVE_INTERVAL:-1s}"
+SECURITY="${TRIAGE_ES_SECURITY:-0}"
+SECURE_USER="${TRIAGE_ES_SECURE_USER:-triage}"
+if [[ "$SECURITY" == 1 && -z "${TRIAGE_ES_SECURE_PASSWORD:-}" && "${1:-}" == start ]]; then
+    echo "TRIAGE_ES_SECURITY=1 needs TRIAGE_ES_SECURE_PASSWORD (6+ characters)" >&2; exit 2
+fi
 M2_REPO="${TRIAGE_ES_M2_REPO:-$HOME/.m2/repository}"
 
 [[ "$PORT" =~ ^[0-9]+$ ]] || { echo "TRIAGE_ES_PORT must be a number, got '${PORT}'" >&2; exit 2; }
@@ -140,7 +152,7 @@ fetch_zip() {
 }
 
 # The marker records which plugin source the cached tree was built with, so an
-# edit to write_plugin_source rebuilds the plugin without a new download.
+# edit to scripts/es-plugin/.../RootInfoPlugin.java rebuilds the plugin without a new download.
 plugin_stamp() { write_plugin_source | sha256sum | cut -d' ' -f1; }
 
 unpack_dist() {
@@ -192,83 +204,7 @@ EOF
 }
 
 write_plugin_source() {
-    cat <<'JAVA'
-package triage.esroot;
-
-import java.util.Collection;
-import java.util.List;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
-
-import org.elasticsearch.Build;
-import org.elasticsearch.client.internal.node.NodeClient;
-import org.elasticsearch.cluster.node.DiscoveryNodes;
-import org.elasticsearch.cluster.service.ClusterService;
-import org.elasticsearch.features.NodeFeature;
-import org.elasticsearch.plugins.ActionPlugin;
-import org.elasticsearch.plugins.Plugin;
-import org.elasticsearch.rest.BaseRestHandler;
-import org.elasticsearch.rest.RestHandler;
-import org.elasticsearch.rest.RestRequest;
-import org.elasticsearch.rest.RestResponse;
-import org.elasticsearch.rest.RestStatus;
-import org.elasticsearch.xcontent.XContentBuilder;
-
-/** Answers GET / and HEAD / with node name, cluster name/uuid and build info. */
-public final class RootInfoPlugin extends Plugin implements ActionPlugin {
-    private volatile ClusterService clusterService;
-
-    @Override
-    public Collection<?> createComponents(PluginServices services) {
-        clusterService = services.clusterService();
-        return List.of();
-    }
-
-    @Override
-    public Collection<RestHandler> getRestHandlers(
-            RestHandlersServices services, Supplier<DiscoveryNodes> nodes, Predicate<NodeFeature> features) {
-        return List.of(new RootHandler());
-    }
-
-    private final class RootHandler extends BaseRestHandler {
-        @Override
-        public String getName() {
-            return "triage_root_info";
-        }
-
-        @Override
-        public List<Route> routes() {
-            return List.of(new Route(RestRequest.Method.GET, "/"), new Route(RestRequest.Method.HEAD, "/"));
-        }
-
-        @Override
-        protected RestChannelConsumer prepareRequest(RestRequest request, NodeClient client) {
-            return channel -> {
-                Build build = Build.current();
-                XContentBuilder out = channel.newBuilder();
-                out.startObject();
-                out.field("name", clusterService.getNodeName());
-                out.field("cluster_name", clusterService.getClusterName().value());
-                out.field("cluster_uuid", clusterService.state().metadata().clusterUUID());
-                out.startObject("version");
-                out.field("number", build.qualifiedVersion());
-                out.field("build_flavor", build.flavor());
-                out.field("build_type", build.type().displayName());
-                out.field("build_hash", build.hash());
-                out.field("build_date", build.date());
-                out.field("build_snapshot", build.isSnapshot());
-                out.field("lucene_version", org.apache.lucene.util.Version.LATEST.toString());
-                out.field("minimum_wire_compatibility_version", build.minWireCompatVersion());
-                out.field("minimum_index_compatibility_version", build.minIndexCompatVersion());
-                out.endObject();
-                out.field("tagline", "You Know, for Search");
-                out.endObject();
-                channel.sendResponse(new RestResponse(RestStatus.OK, out));
-            };
-        }
-    }
-}
-JAVA
+    cat "$PLUGIN_SRC" || die "missing ${PLUGIN_SRC}"
 }
 
 # ---------------------------------------------------------------- node
@@ -310,10 +246,45 @@ discovery.type: single-node
 cluster.routing.allocation.disk.threshold_enabled: false
 path.data: ${NODE}/data
 path.logs: ${NODE}/logs
+# How often expired search contexts and points in time are freed (default 1m):
+# short, so a PIT that outlives its keep_alive fails within seconds, as tests need.
+search.keep_alive_interval: ${KEEPALIVE_INTERVAL}
 EOF
     # The setting only exists when the x-pack security module ships in the zip.
-    if [[ -d "${DIST}/modules/x-pack-security" ]]; then
+    if [[ "$SECURITY" == 1 ]]; then
+        # Explicit settings also keep ES from auto-configuring TLS and enrollment;
+        # transport TLS is not required for a single-node cluster on loopback.
+        printf '%s\n' "xpack.security.enabled: true" "xpack.security.http.ssl.enabled: false" \
+            "xpack.security.transport.ssl.enabled: false"
+    elif [[ -d "${DIST}/modules/x-pack-security" ]]; then
         echo "xpack.security.enabled: false"
+    fi
+}
+
+# The file realm's users live in the node's config dir; written afresh on every start.
+add_secure_user() {
+    [[ "$SECURITY" == 1 ]] || return 0
+    # elasticsearch-users edits these files and refuses to start without them.
+    : >"${NODE}/config/users"
+    : >"${NODE}/config/users_roles"
+    if is_root; then chown "${ES_USER}:" "${NODE}/config/users" "${NODE}/config/users_roles"; fi
+    users_tool useradd "$SECURE_USER" -p "$TRIAGE_ES_SECURE_PASSWORD" -r superuser
+    # The same password and no role at all: authenticated, allowed nothing (403s).
+    users_tool useradd "${SECURE_USER}-noaccess" -p "$TRIAGE_ES_SECURE_PASSWORD"
+}
+
+users_tool() {
+    local -a cmd=(env -i "PATH=/usr/local/bin:/usr/bin:/bin" "HOME=${NODE}" "ES_JAVA_HOME=${JDK}"
+        "ES_PATH_CONF=${NODE}/config" "${DIST}/bin/elasticsearch-users" "$@")
+    if is_root; then cmd=(runuser -u "$ES_USER" -- "${cmd[@]}"); fi
+    "${cmd[@]}" >&2 9>&- || die "elasticsearch-users $1 $2 failed"
+}
+
+curl_auth() {  # curl, with the secure user's credentials when security is on
+    if [[ "$SECURITY" == 1 ]]; then
+        curl -u "${SECURE_USER}:${TRIAGE_ES_SECURE_PASSWORD}" "$@"
+    else
+        curl "$@"
     fi
 }
 
@@ -361,7 +332,7 @@ wait_exit() {  # $1 = pid; SIGKILL after STOP_TIMEOUT
 }
 
 healthy() {
-    curl -fsS -o /dev/null --max-time 5 "${URL}/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null
+    curl_auth -fsS -o /dev/null --max-time 5 "${URL}/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null
 }
 
 wait_yellow() {
@@ -414,6 +385,7 @@ cmd_start() {
     install_dist
     ensure_reachable
     prepare_node
+    add_secure_user
     local t0; t0=$(now)
     log "starting Elasticsearch ${ES_VERSION} on ${URL} (JDK ${JDK}, heap ${HEAP}, data ${NODE}/data)"
     launch || abort_start "the Elasticsearch launcher failed"

@@ -23,7 +23,7 @@ from triage.classify import classify_failure
 from triage.classify.rules import Rule, load_rules
 from triage.config import resolve
 from triage.correlate import Correlation, correlate
-from triage.errors import UnknownBuildError, UsageError
+from triage.errors import TriageError, UnknownBuildError, UsageError
 from triage.explore import (builds_around, flaky_frame, history, last_passing_before,  # noqa: F401
                             plot_timeline, request_events, rules_from_yaml, tests_frame, timeline_frame)
 from triage.flaky.result import FlakyReport
@@ -33,7 +33,9 @@ from triage.ingest.loader import LoadedBuild, ProgressCallback, load_build as _l
 from triage.model import BuildInfo, Report
 from triage.redact import redact_value
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the elasticsearch client is imported only when the ES source is used
+    from triage.elastic.pull import PullProgress
+    from triage.elastic.settings import EsSettings
     from triage.baseline.model import BaselineComparison
     from triage.drift.capture import CaptureOptions, Captured
     from triage.drift.model import EnvDiff
@@ -52,16 +54,35 @@ def list_builds(data_dir: Path | str | None = None) -> list[str]:
     return sorted(names, key=lambda n: (not n.isdigit(), int(n) if n.isdigit() else 0, n))
 
 
-def load_build(build_id: str, data_dir: Path | str | None = None,
-               progress: ProgressCallback | None = None, max_events: int | None = None) -> LoadedBuild:
-    """Read ``<data_dir>/builds/<build_id>``; ``progress`` (optional) is called
-    with an ``IngestProgress`` before reading and as files are read; with
-    ``max_events`` at most that many log events are kept (the sources cut are
-    named in ``warnings``).
+SOURCES = ("files", "es")
 
-    Raises UnknownBuildError (naming the available builds) or NoTestReportError.
+
+def load_build(build_id: str, data_dir: Path | str | None = None,
+               progress: ProgressCallback | None = None, max_events: int | None = None,
+               source: str = "files", *, es: "EsSettings | None" = None,
+               pull_progress: "PullProgress | None" = None, allow_partial: bool = False) -> LoadedBuild:
+    """Read one build: ``<data_dir>/builds/<build_id>`` (``source="files"``), or from
+    Elasticsearch (``source="es"``; ``es`` defaults to ``[elasticsearch]`` in
+    triage.toml plus ``TRIAGE_ES_*``).
+
+    Files: ``progress`` is called with an ``IngestProgress`` before reading and as
+    files are read; with ``max_events`` at most that many log events are kept (the
+    sources cut are named in ``warnings``). Elasticsearch: ``pull_progress(received,
+    expected)`` is called as documents arrive; ``allow_partial`` turns a short pull
+    into report warnings.
+
+    Raises UnknownBuildError (naming the available builds), NoTestReportError,
+    UsageError for an unknown ``source``, EsSourceError (exit 3) for the cluster.
     """
     settings = resolve(Path(data_dir) if data_dir else None)
+    if source == "es":
+        from triage.elastic.settings import resolve_es
+        from triage.elastic.source import load_build_es
+
+        return load_build_es(str(build_id), es or resolve_es(), data_dir=settings.data_dir,
+                             progress=pull_progress, allow_partial=allow_partial)
+    if source != "files":
+        raise UsageError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
     folder = settings.data_dir / "builds" / str(build_id)
     if not folder.is_dir():
         raise UnknownBuildError(str(build_id), str(settings.data_dir), list_builds(settings.data_dir))
@@ -122,8 +143,13 @@ def analyze(build: LoadedBuild, rules: list[Rule] | None = None,
 def run(build_id: str, data_dir: Path | str | None = None,
         rules_paths: list[Path] | None = None, redact: bool = True,
         baseline: str | None = None, progress: ProgressCallback | None = None,
-        max_events: int | None = None, history_days: float | None = DEFAULT_WINDOW_DAYS) -> Report:
+        max_events: int | None = None, history_days: float | None = DEFAULT_WINDOW_DAYS,
+        source: str = "files", *, es: "EsSettings | None" = None,
+        pull_progress: "PullProgress | None" = None, allow_partial: bool = False) -> Report:
     """Load, correlate and classify one build: what ``triage run`` does.
+
+    ``source``, ``es``, ``pull_progress`` and ``allow_partial`` are as for
+    ``load_build``; a baseline comes from the same source.
 
     Each failure gets its look-alikes in the builds of the ``history_days`` before
     this one (``triage.history``; None or 0 leaves history out).
@@ -135,26 +161,28 @@ def run(build_id: str, data_dir: Path | str | None = None,
     from triage.learn.assess import Learned
 
     settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
-    build = load_build(build_id, settings.data_dir, progress, max_events)
+    build = load_build(build_id, settings.data_dir, progress, max_events, source, es=es,
+                       pull_progress=pull_progress, allow_partial=allow_partial)
     learned = Learned.from_data_dir(settings.data_dir)
     past = past_failures(settings.data_dir, build.build_id, build.metadata, history_days) if history_days else None
-    return analyze(build, load_rules(settings.rules), redact=redact,
-                   baseline=compare_with_baseline(build, settings.data_dir, baseline), learned=learned,
+    compared = compare_with_baseline(build, settings.data_dir, baseline, source, es=es, allow_partial=allow_partial)
+    return analyze(build, load_rules(settings.rules), redact=redact, baseline=compared, learned=learned,
                    history=past)
 
 
 def compare_with_baseline(build: LoadedBuild, data_dir: Path | str | None = None,
-                          baseline: str | None = None) -> "BaselineComparison | None":
-    """The build compared with ``baseline`` (or its build.json's), or None without one."""
+                          baseline: str | None = None, source: str = "files", *,
+                          es: "EsSettings | None" = None,
+                          allow_partial: bool = False) -> "BaselineComparison | None":
+    """The build compared with ``baseline`` (or its build.json's), or None without one;
+    the baseline is read from ``source`` like the build."""
     from triage.baseline import compare_builds
-    from triage.errors import NoTestReportError
-
     chosen = baseline or build.metadata.get("baseline")
     if not chosen or str(chosen) == build.build_id:
         return None
     try:
-        other = load_build(str(chosen), data_dir)
-    except (UnknownBuildError, NoTestReportError) as exc:
+        other = load_build(str(chosen), data_dir, source=source, es=es, allow_partial=allow_partial)
+    except TriageError as exc:  # unknown build, no test report, a source that failed
         if baseline:
             raise
         build.warnings.append(f"baseline not compared: {exc}")

@@ -21,7 +21,7 @@ from rich.table import Table
 from triage import __version__, api
 from triage.classify.rules import load_rules
 from triage.config import resolve
-from triage.errors import TriageError
+from triage.errors import TriageError, UnknownBuildError
 from triage.ingest.loader import IngestProgress, ProgressCallback, read_source, source_warnings
 from triage.report import FORMATS, print_report, render
 
@@ -110,12 +110,19 @@ def run(
                                              "warnings name every source cut."),
     history_days: float = typer.Option(30.0, "--history-days", min=0, help="Look for each failure's "
                                        "look-alikes in the builds of this many days before it (0: off)."),
+    source: str = typer.Option("files", "--source", "-s", help="Where the build's logs are: "
+                               "files (the data dir) or es (Elasticsearch, see [elasticsearch] "
+                               "in triage.toml and TRIAGE_ES_URL)."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Report on the documents "
+                                       "that arrived when a pull stops early (flagged in "
+                                       "warnings) instead of exiting 3."),
 ) -> None:
     """Ingest, correlate and classify one build.
 
     Example: triage run --build 1234 --format json --output report.json
 
     Example: triage run --build 1234 --max-events 500000
+    (or: triage run --build 1234 --source es)
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
@@ -123,11 +130,16 @@ def run(
         _console(stderr=True).print("WARNING: --no-redact: this report may contain tokens, cookies "
                                     "and passwords from the logs. Do not share or upload it.",
                                     style="bold red")
+    if source not in api.SOURCES:
+        raise typer.BadParameter(f"choose one of {', '.join(api.SOURCES)}", param_hint="--source")
     progress_console = _console(stderr=True)
     try:
-        with _ingest_progress(progress_console, not quiet and progress_console.is_terminal) as progress:
+        with _ingest_progress(progress_console, source == "files" and not quiet
+                              and progress_console.is_terminal) as progress, \
+                _pull_progress(quiet or source != "es") as pull_progress:
             report = api.run(build, data_dir, rules, redact=not no_redact, baseline=baseline, progress=progress,
-                                 max_events=max_events, history_days=history_days)
+                             max_events=max_events, history_days=history_days, source=source,
+                             pull_progress=pull_progress, allow_partial=allow_partial)
     except TriageError as exc:
         _fail(exc)
     if output is not None:
@@ -554,6 +566,101 @@ def templates(
 
 
 # --- end of log templates ---------------------------------------------------------------
+
+
+# ---------------------------------------------------------------- Elasticsearch (issue 3)
+
+es_app = typer.Typer(help="Load build folders into Elasticsearch and check the connection.",
+                     no_args_is_help=True)
+app.add_typer(es_app, name="es")
+
+
+@contextmanager
+def _pull_progress(disabled: bool):
+    """A rich progress bar on stderr fed by the pull's ``progress(received, expected)``."""
+    if disabled:
+        yield None
+        return
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    columns = (TextColumn("pulling from Elasticsearch"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("docs"), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=_console(stderr=True), transient=True) as bar:
+        task = bar.add_task("pull", total=None)
+        yield lambda received, expected: bar.update(task, completed=received,
+                                                    total=expected or None)
+
+
+@es_app.command("load")
+def es_load(
+    build: Optional[list[str]] = typer.Option(None, "--build", "-b", help="Build id to load (repeatable)."),
+    all_builds: bool = typer.Option(False, "--all", help="Load every build in the data dir."),
+    data_dir: Optional[Path] = DataDirOption,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+) -> None:
+    """Index build folders (logs, test results, build.json) into Elasticsearch.
+
+    Writes <prefix>-logs-<layer>, <prefix>-tests and <prefix>-builds (prefix: triage,
+    or TRIAGE_ES_INDEX_PREFIX) with ECS-style index templates; loading a build again
+    replaces its documents.
+
+    Example: triage es load --all
+    """
+    from triage.elastic.index import load_builds
+    from triage.elastic.settings import resolve_es
+
+    if bool(build) == all_builds:
+        raise typer.BadParameter("give --build ID (repeatable) or --all", param_hint="--build/--all")
+    try:
+        settings = resolve_es()
+        folder = resolve(data_dir).data_dir
+        known = api.list_builds(folder)
+        chosen = known if all_builds else list(build or [])
+        for name in chosen:
+            if name not in known:
+                raise UnknownBuildError(name, str(folder), known)
+        console = _console(stderr=True)
+        progress = None if quiet else (lambda b, sent, total: console.print(
+            f"build {b}: {sent}/{total} documents", highlight=False) if sent == total else None)
+        summary = load_builds(settings, folder, chosen, progress=progress)
+    except TriageError as exc:
+        _fail(exc)
+    if not quiet:
+        table = Table("index", "documents")
+        for index, count in sorted(summary.documents.items()):
+            table.add_row(index, str(count))
+        _console().print(table)
+        _console().print(f"loaded {len(summary.builds)} build(s), {summary.total} documents into "
+                         f"{settings.host_label} in {summary.seconds:.1f} s; try: "
+                         f"triage run --build {chosen[0] if chosen else 'ID'} --source es")
+
+
+@es_app.command("status")
+def es_status() -> None:
+    """Show the cluster triage is configured for, and what its indices hold.
+
+    Example: triage es status
+    """
+    from triage.elastic.client import call, connect
+    from triage.elastic.settings import resolve_es
+
+    try:
+        settings = resolve_es()
+        client = connect(settings)
+        info = call(settings, None, "GET /", client.info)
+        patterns = vars(settings.indices)
+        table = Table("layer", "pattern", "documents")
+        for layer, pattern in patterns.items():
+            count = call(settings, pattern, "counting", client.count, index=pattern,
+                         ignore_unavailable=True, allow_no_indices=True)["count"] if pattern else 0
+            table.add_row(layer, pattern or "(off)", str(count))
+    except TriageError as exc:
+        _fail(exc)
+    console = _console()
+    console.print(f"{settings.host_label}: Elasticsearch {info['version']['number']}, "
+                  f"cluster {info['cluster_name']}")
+    console.print(table)
 
 
 def main() -> None:

@@ -5,6 +5,9 @@
     [triage]
     data_dir = "path/to/data"      # holds builds/<id>/
     rules = ["rules", "my-rules"]  # rule files or folders
+
+    [elasticsearch]                # read by triage.elastic.settings (see the README)
+    hosts = ["https://es.example:9200"]
 """
 from __future__ import annotations
 
@@ -38,6 +41,15 @@ def config_path() -> Path | None:
 
 
 def read_config(path: Path | None) -> dict:
+    """The ``[triage]`` table of the config file (``{}`` when there is none)."""
+    return read_section(path, "triage")
+
+
+def read_section(path: Path | None, name: str) -> dict:
+    """The ``[name]`` table of the config file at ``path`` (``{}`` when absent).
+
+    Raises ConfigError when the file cannot be read or ``[name]`` is not a table.
+    """
     if path is None:
         return {}
     try:
@@ -45,9 +57,9 @@ def read_config(path: Path | None) -> dict:
             doc = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config: {exc}", file=str(path)) from None
-    section = doc.get("triage", {})
+    section = doc.get(name, {})
     if not isinstance(section, dict):
-        raise ConfigError("[triage] must be a table", file=str(path))
+        raise ConfigError(f"[{name}] must be a table", file=str(path))
     return section
 
 
