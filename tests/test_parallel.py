@@ -40,6 +40,7 @@ def test_pieces_and_processes_read_like_one_process(window, monkeypatch):
     serial = loader.load_build(window, "bench", workers=1)
     monkeypatch.setattr(parallel, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(parallel, "PIECE_BYTES", 300_000)
+    monkeypatch.setattr(parallel, "PIECE_LINES", 1_000)
     jobs = [job for path in loader.build_files(window)
             for job in parallel.plan(path, path.name, path.stat().st_size)]
     split = {job.display for job in jobs if job.byte_range}

@@ -28,7 +28,11 @@ from triage.model import SourceKind
 
 # Below this, a build is read by this process alone.
 PARALLEL_BYTES = 32 * 1024 * 1024
-PIECE_BYTES = 48 * 1024 * 1024
+# Pieces hold about PIECE_LINES lines (work goes with lines more than bytes: a Kong
+# line is six times an nginx line's length but not its cost), within these bounds.
+PIECE_LINES = 60_000
+PIECE_BYTES = 48 * 1024 * 1024   # the smallest file that is ever cut
+MAX_PIECE_BYTES = 256 * 1024 * 1024
 _SCAN_BLOCK = 16 * 1024 * 1024
 # Text columns whose values repeat across events: cheap to send as categories.
 _REPEATED = ("layer", "service", "level", "source", "method", "path", "user_agent", "client_ip",
@@ -40,6 +44,7 @@ class Job:
     path: Path
     display: str
     size: int
+    cost: float                    # estimated lines: jobs are handed out most costly first
     byte_range: tuple[int, int] | None = None
     first_line: int = 1            # line number of the piece's first line in the file
     ingestor: str | None = None    # detected once for all pieces of a file
@@ -66,7 +71,7 @@ def read_all(files: list[tuple[Path, str]], workers: int | None = None,
         return results
     jobs = [job for (path, display), size, cap in zip(files, sizes, caps)
             for job in plan(path, display, size, cap)]
-    done = _run(sorted(jobs, key=lambda job: -job.size), workers, progress)
+    done = _run(sorted(jobs, key=lambda job: -job.cost), workers, progress)
     return [_join([(job, done[job]) for job in jobs if job.display == display])
             for _, display in files]
 
@@ -75,20 +80,33 @@ def plan(path: Path, display: str, size: int, max_events: int | None = None) -> 
     """One job for the file, or one per piece when it is large, uncompressed,
     plain UTF-8 (no byte order mark, not UTF-16), not capped, and of a format
     without state across lines."""
-    whole = [Job(path, display, size, max_events=max_events)]
-    if size <= PIECE_BYTES * 1.5 or max_events is not None:
-        return whole
     with open(path, "rb") as fh:
-        start = fh.read(UTF16_SNIFF_BYTES)
-    if start.startswith((GZIP_MAGIC, UTF8_BOM)) or utf16_encoding(start) is not None:
+        start = fh.read(max(UTF16_SNIFF_BYTES, 65536))
+    line_bytes = _line_bytes(start)
+    whole = [Job(path, display, size, size / line_bytes, max_events=max_events)]
+    if size <= PIECE_BYTES or max_events is not None:
+        return whole
+    if start.startswith((GZIP_MAGIC, UTF8_BOM)) or utf16_encoding(start[:UTF16_SNIFF_BYTES]) is not None:
+        return whole
+    piece = int(min(MAX_PIECE_BYTES, max(PIECE_BYTES / 4, PIECE_LINES * line_bytes)))
+    if size <= piece * 1.5:
         return whole
     source = SourceFile(path=path, display=display)
     head = Head.of(source)
     ingestor = registry.detect(head).ingestor
     if ingestor is None or ingestor.kind is not SourceKind.EVENTS or not ingestor.splittable(head):
         return whole
-    return [Job(path, display, end - start, (start, end), first_line, ingestor.name)
-            for start, end, first_line in cut_points(path, size, PIECE_BYTES)]
+    return [Job(path, display, end - start, (end - start) / line_bytes, (start, end), first_line,
+                ingestor.name)
+            for start, end, first_line in cut_points(path, size, piece)]
+
+
+def _line_bytes(start: bytes) -> float:
+    """Average line length from a file's first bytes (a gzip'd file counts as 60:
+    its lines are about five times as many as its bytes suggest)."""
+    if start.startswith(GZIP_MAGIC):
+        return 60.0
+    return max(1.0, len(start) / max(1, start.count(b"\n")))
 
 
 def cut_points(path: Path, size: int, piece: int) -> list[tuple[int, int, int]]:
