@@ -51,6 +51,7 @@ class EsHistory:
     client: Elasticsearch | None = None
     pages: dict[str, int] = field(default_factory=dict)  # aggregation -> requests made
     _metas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _counts: dict[tuple[str, ...], dict[str, dict[str, int]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.client = self.client or connect(self.settings)
@@ -146,7 +147,9 @@ class EsHistory:
         return query
 
     def _per_build(self, builds: list[str]) -> dict[str, dict[str, int]]:
-        """Build -> documents, runs (not skipped) and failed runs."""
+        """Build -> documents, runs (not skipped) and failed runs (asked once per selection)."""
+        if tuple(builds) in self._counts:
+            return self._counts[tuple(builds)]
         sources = [{"build": {"terms": {"field": self.settings.fields["build"]}}}]
         aggs = {"runs": {"filter": {"bool": {"must_not": [_SKIPPED]}}}, "failed": {"filter": _FAILED}}
         found = {}
@@ -154,6 +157,7 @@ class EsHistory:
             found[str(bucket["key"]["build"])] = {"documents": bucket["doc_count"],
                                                   "runs": bucket["runs"]["doc_count"],
                                                   "failed": bucket["failed"]["doc_count"]}
+        self._counts[tuple(builds)] = found
         return found
 
     def _per_test(self, builds: list[str]) -> list[dict[str, Any]]:
