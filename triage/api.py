@@ -34,6 +34,7 @@ from triage.model import BuildInfo, Report
 from triage.redact import redact_value
 
 if TYPE_CHECKING:  # the elasticsearch client is imported only when the ES source is used
+    from triage.elastic.index import LoadSummary
     from triage.elastic.pull import PullProgress
     from triage.elastic.settings import EsSettings
     from triage.baseline.model import BaselineComparison
@@ -260,6 +261,44 @@ def flaky(data_dir: Path | str | None = None, builds: str | None = None, since: 
                              window={"builds": builds, "since": since}, warnings=warnings,
                              source=history_source)
     return redact_value(report) if redact else report
+
+
+def es_settings(**overrides: object) -> "EsSettings":
+    """Elasticsearch settings: ``overrides`` (e.g. ``prefix="triage-notebook"``), then
+    ``TRIAGE_ES_*``, then ``[elasticsearch]`` in triage.toml. Raises ConfigError."""
+    from triage.elastic.settings import resolve_es
+
+    return resolve_es(dict(overrides))
+
+
+def es_load(build_ids: list[str] | None = None, data_dir: Path | str | None = None, *,
+            es: "EsSettings | None" = None) -> "LoadSummary":
+    """What ``triage es load`` does: index the given builds (default: all) of the data
+    dir into ``es``' indices. Raises UnknownBuildError, EsSourceError (exit 3)."""
+    from triage.elastic.index import load_builds
+
+    folder = resolve(Path(data_dir) if data_dir else None).data_dir
+    known = list_builds(folder)
+    for name in build_ids or []:
+        if name not in known:
+            raise UnknownBuildError(name, str(folder), known)
+    return load_builds(es or es_settings(), folder, list(build_ids or known))
+
+
+def es_drop(es: "EsSettings") -> list[str]:
+    """Delete the indices and index templates ``es_load`` wrote for ``es.prefix``;
+    returns the indices named. Raises EsSourceError (exit 3)."""
+    from triage.elastic.client import call, connect
+
+    client = connect(es)
+    names = list(es.index_names().values())
+    call(es, ",".join(names), "deleting indices", client.indices.delete, index=",".join(names),
+         ignore_unavailable=True, allow_no_indices=True)
+    for template in (f"{es.prefix}-logs", f"{es.prefix}-tests", f"{es.prefix}-builds"):
+        if client.indices.exists_index_template(name=template):
+            call(es, template, "deleting index template", client.indices.delete_index_template,
+                 name=template)
+    return names
 
 
 def label(build_id: str, test: str, category: str, *, suite: str | None = None, note: str = "",
