@@ -237,7 +237,7 @@ def flaky(data_dir: Path | str | None = None, builds: str | None = None, since: 
     no builds or an unknown source; EsSourceError (exit 3) for the cluster.
     """
     settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
-    history_source, starts = None, None
+    history_source, starts, store = None, None, None
     if source == "es":
         from triage.elastic.aggregate import EsHistory
         from triage.elastic.settings import resolve_es
@@ -246,7 +246,8 @@ def flaky(data_dir: Path | str | None = None, builds: str | None = None, since: 
         metas = history_source.build_metadata()
         available = sorted(metas, key=_build_order)
         starts = {build: meta.get("started_at") for build, meta in metas.items()}
-        where = f"{history_source.settings.indices.builds} at Elasticsearch {history_source.settings.host_label}"
+        store = f"{history_source.settings.indices.builds} at Elasticsearch {history_source.settings.host_label}"
+        where = store
     elif source == "files":
         available = list_builds(settings.data_dir)
         where = f"{settings.data_dir}/builds; point --data-dir at a folder holding builds/<id>/"
@@ -254,7 +255,8 @@ def flaky(data_dir: Path | str | None = None, builds: str | None = None, since: 
         raise UsageError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
     if not available:
         raise UsageError(f"no builds under {where}")
-    chosen, warnings = select_builds(settings.data_dir, available, builds, since, now, starts=starts)
+    chosen, warnings = select_builds(settings.data_dir, available, builds, since, now, starts=starts,
+                                     where=store)
     from triage.flaky.analyze import analyze_history  # imports scikit-learn: only when asked
 
     report = analyze_history(settings.data_dir, chosen, load_rules(settings.rules),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -94,7 +95,7 @@ def test_a_build_without_test_documents_is_skipped_and_named(loaded, es_settings
     assert missing.warnings == [f"build 9999 skipped: no test results in {es_settings.indices.tests}"]
 
 
-def test_unknown_source_and_missing_index_are_clear(es_settings):
+def test_unknown_source_and_missing_index_are_clear(loaded, es_settings):
     from triage.elastic.settings import resolve_es
     from triage.errors import UsageError
 
@@ -103,6 +104,8 @@ def test_unknown_source_and_missing_index_are_clear(es_settings):
     empty = resolve_es({"hosts": es_settings.hosts, "prefix": "triage-test-nothing-here"}, env={})
     with pytest.raises(UsageError, match="no builds under triage-test-nothing-here-builds"):
         api.flaky(SAMPLE, source="es", es=empty)
+    with pytest.raises(UsageError, match=re.escape(f"no build 'x' under {es_settings.indices.builds} at Elasticsearch")):
+        api.flaky(SAMPLE, builds="1200..x", source="es", es=es_settings)
     result = runner.invoke(app, ["flaky", "--source", "db"])
     assert result.exit_code == 2 and "choose one of files, es" in result.output + result.stderr
 
