@@ -34,6 +34,7 @@ from triage.model import BuildInfo, Report
 from triage.redact import redact_value
 
 if TYPE_CHECKING:  # the elasticsearch client is imported only when the ES source is used
+    from triage.elastic.index import LoadSummary
     from triage.elastic.pull import PullProgress
     from triage.elastic.settings import EsSettings
     from triage.baseline.model import BaselineComparison
@@ -51,7 +52,11 @@ def list_builds(data_dir: Path | str | None = None) -> list[str]:
     if not root.is_dir():
         return []
     names = [p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    return sorted(names, key=lambda n: (not n.isdigit(), int(n) if n.isdigit() else 0, n))
+    return sorted(names, key=_build_order)
+
+
+def _build_order(name: str) -> tuple[bool, int, str]:
+    return (not name.isdigit(), int(name) if name.isdigit() else 0, name)
 
 
 SOURCES = ("files", "es")
@@ -217,26 +222,85 @@ def capture(options: "CaptureOptions", environ: dict[str, str] | None = None) ->
 
 def flaky(data_dir: Path | str | None = None, builds: str | None = None, since: str | None = None,
           rules_paths: list[Path] | None = None, now: datetime | None = None,
-          redact: bool = True) -> FlakyReport:
-    """Flakiness across the builds of a data dir: what ``triage flaky`` does.
+          redact: bool = True, source: str = "files", *, es: "EsSettings | None" = None) -> FlakyReport:
+    """Flakiness across builds: what ``triage flaky`` does.
 
     ``builds`` is a range such as ``"1200..1229"`` (either end may be open),
     ``since`` an age (``"14d"``, ``"36h"``, ``"2w"``, counted back from ``now``,
-    default the current time) or an ISO date. Builds whose report cannot be
-    parsed are skipped and named in ``warnings``. Raises UsageError for a bad
-    window, an empty selection or a data dir without builds.
+    default the current time) or an ISO date. ``source="files"`` reads the build
+    folders of the data dir; ``source="es"`` reads the test-results and builds
+    indices of Elasticsearch (``es`` defaults to ``[elasticsearch]`` in triage.toml
+    plus ``TRIAGE_ES_*``) and computes the per-test figures with aggregations
+    (``triage.elastic.aggregate``); log evidence is read from the data dir's
+    folders where they exist. Builds whose report cannot be parsed are skipped and
+    named in ``warnings``. Raises UsageError for a bad window, an empty selection,
+    no builds or an unknown source; EsSourceError (exit 3) for the cluster.
     """
     settings = resolve(Path(data_dir) if data_dir else None, rules_paths)
-    available = list_builds(settings.data_dir)
+    history_source, starts, store = None, None, None
+    if source == "es":
+        from triage.elastic.aggregate import EsHistory
+        from triage.elastic.settings import resolve_es
+
+        history_source = EsHistory(es or resolve_es())
+        metas = history_source.build_metadata()
+        available = sorted(metas, key=_build_order)
+        starts = {build: meta.get("started_at") for build, meta in metas.items()}
+        store = f"{history_source.settings.indices.builds} at Elasticsearch {history_source.settings.host_label}"
+        where = store
+    elif source == "files":
+        available = list_builds(settings.data_dir)
+        where = f"{settings.data_dir}/builds; point --data-dir at a folder holding builds/<id>/"
+    else:
+        raise UsageError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
     if not available:
-        raise UsageError(f"no builds under {settings.data_dir}/builds; point --data-dir at a folder "
-                         f"holding builds/<id>/")
-    chosen, warnings = select_builds(settings.data_dir, available, builds, since, now)
+        raise UsageError(f"no builds under {where}")
+    chosen, warnings = select_builds(settings.data_dir, available, builds, since, now, starts=starts,
+                                     where=store)
     from triage.flaky.analyze import analyze_history  # imports scikit-learn: only when asked
 
     report = analyze_history(settings.data_dir, chosen, load_rules(settings.rules),
-                             window={"builds": builds, "since": since}, warnings=warnings)
+                             window={"builds": builds, "since": since}, warnings=warnings,
+                             source=history_source)
     return redact_value(report) if redact else report
+
+
+def es_settings(**overrides: object) -> "EsSettings":
+    """Elasticsearch settings: ``overrides`` (e.g. ``prefix="triage-notebook"``), then
+    ``TRIAGE_ES_*``, then ``[elasticsearch]`` in triage.toml. Raises ConfigError."""
+    from triage.elastic.settings import resolve_es
+
+    return resolve_es(dict(overrides))
+
+
+def es_load(build_ids: list[str] | None = None, data_dir: Path | str | None = None, *,
+            es: "EsSettings | None" = None) -> "LoadSummary":
+    """What ``triage es load`` does: index the given builds (default: all) of the data
+    dir into ``es``' indices. Raises UnknownBuildError, EsSourceError (exit 3)."""
+    from triage.elastic.index import load_builds
+
+    folder = resolve(Path(data_dir) if data_dir else None).data_dir
+    known = list_builds(folder)
+    for name in build_ids or []:
+        if name not in known:
+            raise UnknownBuildError(name, str(folder), known)
+    return load_builds(es or es_settings(), folder, list(build_ids or known))
+
+
+def es_drop(es: "EsSettings") -> list[str]:
+    """Delete the indices and index templates ``es_load`` wrote for ``es.prefix``;
+    returns the indices named. Raises EsSourceError (exit 3)."""
+    from triage.elastic.client import call, connect
+
+    client = connect(es)
+    names = list(es.index_names().values())
+    call(es, ",".join(names), "deleting indices", client.indices.delete, index=",".join(names),
+         ignore_unavailable=True, allow_no_indices=True)
+    for template in (f"{es.prefix}-logs", f"{es.prefix}-tests", f"{es.prefix}-builds"):
+        if client.indices.exists_index_template(name=template):
+            call(es, template, "deleting index template", client.indices.delete_index_template,
+                 name=template)
+    return names
 
 
 def label(build_id: str, test: str, category: str, *, suite: str | None = None, note: str = "",

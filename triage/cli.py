@@ -178,18 +178,23 @@ def flaky(
     fmt: str = typer.Option("terminal", "--format", "-f", help="One of: terminal, json, markdown, html."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
     rules: Optional[list[Path]] = RulesOption,
+    source: str = typer.Option("files", "--source", "-s", help="Where the test results are: files "
+                               "(the data dir) or es (Elasticsearch: per-test figures come from "
+                               "aggregations; see [elasticsearch] in triage.toml and TRIAGE_ES_URL)."),
 ) -> None:
     """Flaky, broken and outage builds across the build history, and flaky tests grouped by cause.
 
     Example: triage flaky --builds 1200..1240 --format json --output flaky.json
-    (or: triage flaky --format html --output flaky.html)
+    (or: triage flaky --format html --output flaky.html; triage flaky --source es)
     """
     from triage.flaky import FORMATS as FLAKY_FORMATS, print_flaky, render_flaky
 
     if fmt not in FLAKY_FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FLAKY_FORMATS)}", param_hint="--format")
+    if source not in api.SOURCES:
+        raise typer.BadParameter(f"choose one of {', '.join(api.SOURCES)}", param_hint="--source")
     try:
-        report = api.flaky(data_dir, builds=builds_range, since=since, rules_paths=rules)
+        report = api.flaky(data_dir, builds=builds_range, since=since, rules_paths=rules, source=source)
     except TriageError as exc:
         _fail(exc)
     if output is not None:

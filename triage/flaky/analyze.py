@@ -13,9 +13,10 @@ from triage.flaky.category import guess_category
 from triage.flaky.classify import TestVerdict, classify_tests
 from triage.flaky.cluster import FlakyClusterer
 from triage.flaky.evidence import EvidenceStore, endpoint_tokens, events_for_run, failure_windows, timeline
-from triage.flaky.history import History, load_history
+from triage.flaky.history import History
 from triage.flaky.result import FlakyCluster, FlakyReport, OutageBuild, TestFlakiness
-from triage.flaky.stats import build_outcomes, outcome_string, per_test_stats, with_outcomes
+from triage.flaky.source import FileHistory, HistorySource
+from triage.flaky.stats import outcome_string, with_outcomes
 
 VERDICT_ORDER = {"flaky": 0, "broken": 1, "regression": 2, "failing": 3, "failed": 4, "passing": 5}
 MAX_LOG_EVIDENCE = 8
@@ -24,19 +25,22 @@ UPSTREAM_SHARE = 0.5  # a cluster's upstream evidence: seen in at least half of 
 
 def analyze_history(data_dir: Path, build_ids: list[str], rules: list[Rule], *,
                     window: dict[str, str | None] | None = None,
-                    warnings: list[str] | None = None) -> FlakyReport:
-    """Analyse ``build_ids`` (oldest first) under ``data_dir``.
+                    warnings: list[str] | None = None,
+                    source: HistorySource | None = None) -> FlakyReport:
+    """Analyse ``build_ids`` (oldest first) read from ``source`` (default: the build
+    folders under ``data_dir``); log evidence is read from ``data_dir``'s folders.
 
     Raises UsageError when none of them has a readable test report.
     """
-    history = load_history(data_dir, build_ids)
+    source = source or FileHistory(Path(data_dir))
+    history = source.load(build_ids)
     if history.results.empty:
-        raise UsageError(f"none of the {len(build_ids)} build(s) selected under {data_dir}/builds has a "
+        raise UsageError(f"none of the {len(build_ids)} build(s) selected in {source.where} has a "
                          "readable test report: " + "; ".join(history.warnings[:5]))
-    outcomes = build_outcomes(history.results)
+    outcomes = source.build_outcomes(history)
     outage_ids = set(outcomes.loc[outcomes["outage"], "build"])
     clean = history.results[~history.results["build"].isin(outage_ids)]
-    stats = per_test_stats(clean)
+    stats = source.per_test_stats(history, outage_ids)
     runs = with_outcomes(clean)
     verdicts = classify_tests(runs, stats, history.builds)
     store = EvidenceStore(Path(data_dir))

@@ -65,23 +65,29 @@ def _in_range(build: str, position: int, first: str | None, last: str | None,
 
 
 def select_builds(data_dir: Path, available: list[str], builds: str | None = None,
-                  since: str | None = None, now: datetime | None = None) -> tuple[list[str], list[str]]:
+                  since: str | None = None, now: datetime | None = None, *,
+                  starts: dict[str, object] | None = None,
+                  where: str | None = None) -> tuple[list[str], list[str]]:
     """The build ids to analyse, oldest first, and warnings.
 
-    Order is ``started_at`` from build.json (builds without it keep their
-    listing order among themselves). Raises UsageError for a bad window or an
+    Order is ``started_at`` from build.json, read from ``data_dir`` or given in
+    ``starts`` (build -> started_at, e.g. from Elasticsearch); builds without it
+    keep their listing order among themselves. ``where`` names the store in
+    messages (default ``<data_dir>/builds``). Raises UsageError for a bad window or an
     empty selection.
     """
     positions = {build: i for i, build in enumerate(available)}
     chosen = list(available)
+    where = where or f"{data_dir}/builds"
     if builds:
         first, last = parse_range(builds)
         for end in (first, last):
             if end is not None and not end.isdigit() and end not in positions:
-                raise UsageError(f"--builds {builds!r}: no build {end!r} under {data_dir}/builds")
+                raise UsageError(f"--builds {builds!r}: no build {end!r} under {where}")
         chosen = [b for b in chosen if _in_range(b, positions[b], first, last, positions)]
-    starts = {b: read_metadata(Path(data_dir) / "builds" / b).get("started_at") for b in chosen}
-    stamps = {b: _stamp(v) for b, v in starts.items()}
+    if starts is None:
+        starts = {b: read_metadata(Path(data_dir) / "builds" / b).get("started_at") for b in chosen}
+    stamps = {b: _stamp(starts.get(b)) for b in chosen}
     warnings: list[str] = []
     if since:
         cutoff = parse_since(since, now)
@@ -93,7 +99,7 @@ def select_builds(data_dir: Path, available: list[str], builds: str | None = Non
     if not chosen:
         window = " ".join(part for part in (f"--builds {builds}" if builds else "",
                                             f"--since {since}" if since else "") if part)
-        raise UsageError(f"no builds under {data_dir}/builds match {window or 'the window'}; "
+        raise UsageError(f"no builds under {where} match {window or 'the window'}; "
                          f"available: {compact_ids(available) or '(none)'}")
     undated_last = pd.Timestamp.max.tz_localize("UTC")
     chosen.sort(key=lambda b: (stamps[b] if stamps[b] is not None else undated_last, positions[b]))
