@@ -86,6 +86,17 @@ def _commands(root: Path, build: Path, out: Path) -> dict[str, list[list[str]]]:
 ES_COMMANDS = {"es load", "es status"}
 
 
+def _drop_es_indices() -> None:
+    """The planted build's indices (and their secrets) do not outlive the test."""
+    if os.environ.get("TRIAGE_ES_URL"):
+        from triage.elastic.client import connect
+        from triage.elastic.settings import resolve_es
+
+        settings = resolve_es(env={**os.environ, "TRIAGE_ES_INDEX_PREFIX": "triage-leaks"})
+        connect(settings).indices.delete(index=",".join(settings.index_names().values()),
+                                         ignore_unavailable=True, allow_no_indices=True)
+
+
 def _es_commands(data: list[str]) -> dict[str, list[list[str]]]:
     return {
         "es load": [["es", "load", "--build", BUILD, *data]],
@@ -157,6 +168,7 @@ def test_no_command_or_format_shows_a_planted_secret(planted_build, tmp_path):
                 written.unlink()
             assert _leaks(text, windows) == [], (name, args)
             shown_kinds |= set(re.findall(r"\[REDACTED:([a-z-]+)\]", text))
+    _drop_es_indices()
     labels = {label for label, _ in KINDS.values()}
     assert labels <= shown_kinds, f"kinds never shown redacted: {sorted(labels - shown_kinds)}"
 
