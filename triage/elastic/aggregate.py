@@ -31,7 +31,7 @@ from triage.elastic.client import call, connect
 from triage.elastic.settings import EsSettings
 from triage.flaky.history import BUILD_COLUMNS, RESULT_COLUMNS, History, build_info, result_key
 from triage.flaky.stats import (FAILED_STATUSES, OUTAGE_MIN_FAILED, OUTAGE_SHARE, STATS_COLUMNS,
-                                mixed_commits)
+                                order_figures)
 
 PAGE_SIZE = 1000
 BUILDS_PAGE = 1000
@@ -268,18 +268,4 @@ def _figures(stats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     stats["first_build"] = grouped["build"].first()
     stats["last_build"] = grouped["build"].last()
     stats["last_status"] = grouped["status"].last()
-    stats["flips"] = grouped["bad"].apply(lambda s: int((s.astype(int).diff().abs() == 1).sum()))
-    stats["flip_rate"] = (stats["flips"] / (stats["runs"] - 1).clip(lower=1)).where(stats["runs"] > 1, 0.0)
-    mixed = mixed_commits(runs)
-    stats["commit_flips"] = mixed.groupby("key").size().reindex(stats.index, fill_value=0)
-    marked = runs.merge(mixed[["key", "commit", "env"]].assign(_mixed=True),
-                        on=["key", "commit", "env"], how="left")
-    odd = marked["bad"] & (marked["_mixed"].eq(True) | marked["passed_on_retry"])
-    stats["inconsistency"] = (odd.groupby(marked["key"]).sum().reindex(stats.index, fill_value=0)
-                              / stats["bad"].clip(lower=1))
-    stats["score"] = ((stats["flip_rate"] + stats["inconsistency"]) / 2).round(3)
-    stats["flip_rate"] = stats["flip_rate"].round(3)
-    stats["inconsistency"] = stats["inconsistency"].round(3)
-    for column in ("runs", "failures", "passed_on_retry", "flips", "commit_flips"):
-        stats[column] = stats[column].astype(int)
-    return stats.reset_index()[list(STATS_COLUMNS)]
+    return order_figures(stats, runs)

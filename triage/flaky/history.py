@@ -136,8 +136,8 @@ def load_history(data_dir: Path, build_ids: list[str]) -> History:
 def build_info(build: str, meta: dict[str, Any], tests: int) -> dict[str, Any]:
     paths = meta.get("changed_paths")
     return {
-        "build": build, "order": 0, "started_at": _time(meta.get("started_at")),
-        "finished_at": _time(meta.get("finished_at")), "commit": _text(meta.get("commit")),
+        "build": build, "order": 0, "started_at": utc_time(meta.get("started_at")),
+        "finished_at": utc_time(meta.get("finished_at")), "commit": _text(meta.get("commit")),
         "env": _text(meta.get("env")), "trigger": _text(meta.get("trigger")),
         "changed_paths": tuple(str(p) for p in paths) if isinstance(paths, list) else None,
         "tests": tests,
@@ -159,12 +159,16 @@ def result_row(info: dict[str, Any], test: TestResult) -> dict[str, Any]:
     }
 
 
-def _time(value: Any) -> pd.Timestamp | None:
+def utc_time(value: Any) -> pd.Timestamp | None:
+    """``value`` (build.json's ``started_at`` and the like) as a UTC timestamp, or
+    None when it is missing or not a time; a time without a zone counts as UTC."""
     if not value:
         return None
     try:
         stamp = pd.Timestamp(str(value))
     except (ValueError, TypeError):
+        return None
+    if pd.isna(stamp):
         return None
     return stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")
 

@@ -52,8 +52,15 @@ def per_test_stats(results: pd.DataFrame) -> pd.DataFrame:
                         failures=("failed", "sum"), passed_on_retry=("passed_on_retry", "sum"),
                         bad=("bad", "sum"), first_build=("build", "first"), last_build=("build", "last"),
                         last_status=("status", "last"))
-    flips = runs.groupby("key")["bad"].apply(lambda s: int((s.astype(int).diff().abs() == 1).sum()))
-    stats["flips"] = flips
+    return order_figures(stats, runs)
+
+
+def order_figures(stats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """``stats`` (per-test counts indexed by key, with ``runs`` and ``bad``) completed
+    with the figures that depend on build order (flips, flip rate, commit flips,
+    inconsistency, score), as the ``STATS_COLUMNS`` frame. ``runs`` as
+    ``with_outcomes`` gives them, oldest first."""
+    stats["flips"] = runs.groupby("key")["bad"].apply(lambda s: int((s.astype(int).diff().abs() == 1).sum()))
     stats["flip_rate"] = (stats["flips"] / (stats["runs"] - 1).clip(lower=1)).where(stats["runs"] > 1, 0.0)
     mixed = mixed_commits(runs)
     stats["commit_flips"] = mixed.groupby("key").size().reindex(stats.index, fill_value=0)

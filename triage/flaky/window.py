@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from triage.errors import UsageError, compact_ids
-from triage.flaky.history import read_metadata
+from triage.flaky.history import read_metadata, utc_time
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -87,7 +87,7 @@ def select_builds(data_dir: Path, available: list[str], builds: str | None = Non
         chosen = [b for b in chosen if _in_range(b, positions[b], first, last, positions)]
     if starts is None:
         starts = {b: read_metadata(Path(data_dir) / "builds" / b).get("started_at") for b in chosen}
-    stamps = {b: _stamp(starts.get(b)) for b in chosen}
+    stamps = {b: utc_time(starts.get(b)) for b in chosen}
     warnings: list[str] = []
     if since:
         cutoff = parse_since(since, now)
@@ -106,11 +106,3 @@ def select_builds(data_dir: Path, available: list[str], builds: str | None = Non
     return chosen, warnings
 
 
-def _stamp(value: object) -> pd.Timestamp | None:
-    if not value:
-        return None
-    try:
-        stamp = pd.Timestamp(str(value))
-    except (ValueError, TypeError):
-        return None
-    return stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")

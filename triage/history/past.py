@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from triage.flaky.history import History, load_history, read_metadata
+from triage.flaky.history import History, load_history, read_metadata, utc_time
 from triage.ingest.loader import build_files
 
 DEFAULT_WINDOW_DAYS = 30.0
@@ -23,23 +23,10 @@ CACHE_SIZE = 4
 _CACHE: "OrderedDict[tuple, History]" = OrderedDict()
 
 
-def _stamp(value: object) -> pd.Timestamp | None:
-    """``value`` as a UTC timestamp, or None when it is missing or not a time."""
-    if not value:
-        return None
-    try:
-        stamp = pd.Timestamp(str(value))
-    except (ValueError, TypeError):
-        return None
-    if pd.isna(stamp):
-        return None
-    return stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")
-
-
 def anchor_time(metadata: dict[str, Any], now: datetime | None = None) -> tuple[pd.Timestamp, bool]:
     """When the build started (build.json ``started_at``), or ``now`` (default: the
     current time) when it does not say; the flag tells which."""
-    stamp = _stamp(metadata.get("started_at"))
+    stamp = utc_time(metadata.get("started_at"))
     if stamp is not None:
         return stamp, True
     moment = pd.Timestamp(now or datetime.now(timezone.utc))
@@ -56,7 +43,7 @@ def builds_in_window(data_dir: Path, available: list[str], current: str, anchor:
     for position, build in enumerate(available):
         if build == current:
             continue
-        stamp = _stamp(read_metadata(Path(data_dir) / "builds" / build).get("started_at"))
+        stamp = utc_time(read_metadata(Path(data_dir) / "builds" / build).get("started_at"))
         if stamp is not None and cutoff <= stamp < anchor:
             dated.append((stamp, position, build))
     return [build for _, _, build in sorted(dated)]
