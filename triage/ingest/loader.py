@@ -16,7 +16,7 @@ import pandas as pd
 
 from triage.errors import NoTestReportError
 from triage.ingest import caps, registry
-from triage.ingest.base import Head, Ingestor, ParseContext, SourceFile, UnreadableSource
+from triage.ingest.base import GZIP_MAGIC, Head, Ingestor, ParseContext, SourceFile, UnreadableSource
 from triage.ingest.ids import normalize_request_id, normalize_trace_id
 from triage.model import EVENT_COLUMNS, Layer, SourceInfo, SourceKind, TestResult
 
@@ -352,12 +352,17 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
 
 
 def _estimated_lines(path: Path, size: int) -> float:
-    """Lines in a file, from the length of its first ones (compressed files count 5x)."""
+    """Lines in a file, from the length of its first ones."""
     with open(path, "rb") as fh:
-        head = fh.read(65536)
-    if head[:2] == b"\x1f\x8b":
-        return size * 5 / 300
-    return size / max(1.0, len(head) / max(1, head.count(b"\n")))
+        return size / line_bytes(fh.read(65536))
+
+
+def line_bytes(start: bytes) -> float:
+    """Average line length from a file's first bytes (a gzip'd file counts as 60:
+    its lines are about five times as many as its bytes suggest)."""
+    if start.startswith(GZIP_MAGIC):
+        return 60.0
+    return max(1.0, len(start) / max(1, start.count(b"\n")))
 
 
 def source_warnings(info: SourceInfo) -> list[str]:

@@ -23,7 +23,7 @@ import pandas as pd
 from triage.ingest import registry
 from triage.ingest.base import (GZIP_MAGIC, MAX_EXAMPLES, UTF8_BOM, UTF16_SNIFF_BYTES, Head,
                                  SourceFile, utf16_encoding)
-from triage.ingest.loader import SourceResult, read_source
+from triage.ingest.loader import SourceResult, line_bytes, read_source
 from triage.model import SourceKind
 
 # Below this, a build is read by this process alone.
@@ -81,14 +81,14 @@ def plan(path: Path, display: str, size: int, max_events: int | None = None) -> 
     plain UTF-8 (no byte order mark, not UTF-16), not capped, and of a format
     without state across lines."""
     with open(path, "rb") as fh:
-        start = fh.read(max(UTF16_SNIFF_BYTES, 65536))
-    line_bytes = _line_bytes(start)
-    whole = [Job(path, display, size, size / line_bytes, max_events=max_events)]
+        first_bytes = fh.read(max(UTF16_SNIFF_BYTES, 65536))
+    per_line = line_bytes(first_bytes)
+    whole = [Job(path, display, size, size / per_line, max_events=max_events)]
     if size <= PIECE_BYTES or max_events is not None:
         return whole
-    if start.startswith((GZIP_MAGIC, UTF8_BOM)) or utf16_encoding(start[:UTF16_SNIFF_BYTES]) is not None:
+    if first_bytes.startswith((GZIP_MAGIC, UTF8_BOM)) or utf16_encoding(first_bytes[:UTF16_SNIFF_BYTES]) is not None:
         return whole
-    piece = int(min(MAX_PIECE_BYTES, max(PIECE_BYTES / 4, PIECE_LINES * line_bytes)))
+    piece = int(min(MAX_PIECE_BYTES, max(PIECE_BYTES / 4, PIECE_LINES * per_line)))
     if size <= piece * 1.5:
         return whole
     source = SourceFile(path=path, display=display)
@@ -96,17 +96,9 @@ def plan(path: Path, display: str, size: int, max_events: int | None = None) -> 
     ingestor = registry.detect(head).ingestor
     if ingestor is None or ingestor.kind is not SourceKind.EVENTS or not ingestor.splittable(head):
         return whole
-    return [Job(path, display, end - start, (end - start) / line_bytes, (start, end), first_line,
+    return [Job(path, display, end - start, (end - start) / per_line, (start, end), first_line,
                 ingestor.name)
             for start, end, first_line in cut_points(path, size, piece)]
-
-
-def _line_bytes(start: bytes) -> float:
-    """Average line length from a file's first bytes (a gzip'd file counts as 60:
-    its lines are about five times as many as its bytes suggest)."""
-    if start.startswith(GZIP_MAGIC):
-        return 60.0
-    return max(1.0, len(start) / max(1, start.count(b"\n")))
 
 
 def cut_points(path: Path, size: int, piece: int) -> list[tuple[int, int, int]]:
