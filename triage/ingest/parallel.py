@@ -9,6 +9,7 @@ file's own.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -132,7 +133,8 @@ def _run(jobs: list[Job], workers: int, progress: Progress | None) -> dict[Job, 
     errors: list[BaseException] = []
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+    # Workers read with the cyclic collector off, as this process does (loader.cyclic_gc_paused).
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context, initializer=gc.disable) as pool:
         def feed() -> None:
             try:
                 while True:
