@@ -28,12 +28,24 @@ def test_cut_points_cover_the_file_after_newlines(tmp_path):
     size = path.stat().st_size
     pieces = parallel.cut_points(path, size, 10_000)
     assert pieces[0][0] == 0 and pieces[-1][1] == size
-    assert all(end == start for (_, end, _), (start, _, _) in zip(pieces, pieces[1:]))
+    assert all(end == start for (_, end), (start, _) in zip(pieces, pieces[1:]))
     data = path.read_bytes()
-    for start, end, first_line in pieces:
+    first_line = 1
+    for start, end in pieces:
         assert start == 0 or data[start - 1:start] == b"\n"
         assert data[start:end].split(b" ", 2)[1] == str(first_line).encode()
+        first_line += parallel.newlines_in(path, (start, end))
+    assert first_line == 5001
     assert len(pieces) == pytest.approx(size / 10_000, abs=2)
+
+
+def test_cut_points_of_a_file_whose_last_line_is_long(tmp_path):
+    """A cut that would fall in the last line (or past the last newline) leaves
+    that line to the piece before."""
+    path = tmp_path / "lines.log"
+    path.write_bytes(b"a\n" * 100 + b"b" * 500_000)
+    size = path.stat().st_size
+    assert parallel.cut_points(path, size, 50) == [(0, 52), (52, 104), (104, 156), (156, size)]
 
 
 def test_pieces_and_processes_read_like_one_process(window, monkeypatch):

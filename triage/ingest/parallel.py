@@ -35,6 +35,7 @@ PIECE_LINES = 60_000
 PIECE_BYTES = 48 * 1024 * 1024   # the smallest file that is ever cut
 MAX_PIECE_BYTES = 256 * 1024 * 1024
 _SCAN_BLOCK = 16 * 1024 * 1024
+_FIND_BLOCK = 64 * 1024
 # Text columns whose values repeat across events: cheap to send as categories.
 _REPEATED = ("layer", "service", "level", "source", "method", "path", "user_agent", "client_ip",
              "upstream_host", "error", "message")
@@ -47,7 +48,7 @@ class Job:
     size: int
     cost: float                    # estimated lines: jobs are handed out most costly first
     byte_range: tuple[int, int] | None = None
-    first_line: int = 1            # line number of the piece's first line in the file
+    piece: int = 0                 # its place among the file's pieces
     ingestor: str | None = None    # detected once for all pieces of a file
     max_events: int | None = None  # --max-events' share for this file (never cut in pieces)
 
@@ -97,39 +98,55 @@ def plan(path: Path, display: str, size: int, max_events: int | None = None) -> 
     ingestor = registry.detect(head).ingestor
     if ingestor is None or ingestor.kind is not SourceKind.EVENTS or not ingestor.splittable(head):
         return whole
-    return [Job(path, display, end - start, (end - start) / per_line, (start, end), first_line,
+    return [Job(path, display, end - start, (end - start) / per_line, (start, end), number,
                 ingestor.name)
-            for start, end, first_line in cut_points(path, size, piece)]
+            for number, (start, end) in enumerate(cut_points(path, size, piece))]
 
 
-def cut_points(path: Path, size: int, piece: int) -> list[tuple[int, int, int]]:
-    """``(start, end, first line)`` of pieces of about ``piece`` bytes, each
-    starting just after a newline."""
-    starts = [(0, 1)]
-    position, lines, target = 0, 0, piece
+def cut_points(path: Path, size: int, piece: int) -> list[tuple[int, int]]:
+    """``(start, end)`` byte ranges of pieces of about ``piece`` bytes, each
+    starting just after a newline. Only the bytes around each cut are read."""
+    starts = [0]
     with open(path, "rb") as fh:
-        while block := fh.read(_SCAN_BLOCK):
-            while target < position + len(block):
-                at = block.find(b"\n", max(0, target - position))
-                if at < 0:
-                    break  # the cut falls on the first newline of a later block
-                cut = position + at + 1
-                if cut < size:
-                    starts.append((cut, lines + block.count(b"\n", 0, at + 1) + 1))
-                target = cut + piece
-            lines += block.count(b"\n")
-            position += len(block)
-    ends = [start for start, _ in starts[1:]] + [size]
-    return [(start, end, first) for (start, first), end in zip(starts, ends)]
+        target = piece
+        while target < size:
+            fh.seek(target)
+            position = target
+            while block := fh.read(_FIND_BLOCK):
+                at = block.find(b"\n")
+                if at >= 0:
+                    break
+                position += len(block)
+            else:
+                break  # no newline after the target: the rest is one piece
+            cut = position + at + 1
+            if cut >= size:
+                break
+            starts.append(cut)
+            target = cut + piece
+    return list(zip(starts, starts[1:] + [size]))
 
 
-def _run(jobs: list[Job], workers: int, progress: Progress | None) -> dict[Job, SourceResult]:
+def newlines_in(path: Path, byte_range: tuple[int, int]) -> int:
+    """How many lines end in ``byte_range`` of ``path``: what a piece shifts the
+    line numbers of the pieces after it by."""
+    start, end = byte_range
+    count = 0
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while start < end and (block := fh.read(min(_SCAN_BLOCK, end - start))):
+            count += block.count(b"\n")
+            start += len(block)
+    return count
+
+
+def _run(jobs: list[Job], workers: int, progress: Progress | None) -> dict[Job, tuple[SourceResult, int]]:
     """Every job read by this process or a worker, whichever is free first.
 
     Each worker is fed by a thread here that hands it the next job as soon as
     it returns one (the thread only waits, so it costs this process nothing)."""
     queue = deque(jobs)
-    done: dict[Job, SourceResult] = {}
+    done: dict[Job, tuple[SourceResult, int]] = {}
     errors: list[BaseException] = []
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
@@ -166,32 +183,33 @@ def _run(jobs: list[Job], workers: int, progress: Progress | None) -> dict[Job, 
     return done
 
 
-def _read(job: Job) -> SourceResult:
+def _read(job: Job) -> tuple[SourceResult, int]:
+    """The job's result, and for a piece the number of lines in it."""
     ingestor = registry.get(job.ingestor) if job.ingestor else None
-    return read_source(job.path, job.display, ingestor=ingestor, as_frame=True,
-                       byte_range=job.byte_range, max_events=job.max_events)
+    result = read_source(job.path, job.display, ingestor=ingestor, as_frame=True,
+                         byte_range=job.byte_range, max_events=job.max_events)
+    return result, (newlines_in(job.path, job.byte_range) if job.byte_range else 0)
 
 
-def _read_for_transfer(job: Job) -> SourceResult:
+def _read_for_transfer(job: Job) -> tuple[SourceResult, int]:
     """``_read`` in a worker: repeated text goes back as categories, which
     pickle as codes plus one copy of each distinct value."""
-    result = _read(job)
+    result, lines = _read(job)
     if result.frame is not None:
         for column in _REPEATED:
             result.frame[column] = result.frame[column].astype("category")
-    return result
+    return result, lines
 
 
-def _join(pieces: list[tuple[Job, SourceResult]]) -> SourceResult:
-    """The pieces of one file as the result of reading it whole."""
+def _join(pieces: list[tuple[Job, tuple[SourceResult, int]]]) -> SourceResult:
+    """The pieces of one file (in order) as the result of reading it whole."""
     if len(pieces) == 1:
-        return pieces[0][1]
-    first = pieces[0][1]
+        return pieces[0][1][0]
+    first = pieces[0][1][0]
     info = first.info
     frames, examples = [], []
-    events = skipped = 0
-    for job, result in pieces:
-        shift = job.first_line - 1
+    events = skipped = shift = 0
+    for _, (result, lines) in pieces:
         if result.frame is not None and len(result.frame):
             result.frame["line"] = result.frame["line"] + shift
             frames.append(result.frame)
@@ -199,6 +217,7 @@ def _join(pieces: list[tuple[Job, SourceResult]]) -> SourceResult:
                      for ex in result.info.examples]
         events += result.info.events
         skipped += result.info.skipped_lines
+        shift += lines
         if result.info.status != "ok" and info.status == "ok":
             info.status, info.reason = result.info.status, result.info.reason
     info.events, info.skipped_lines, info.examples = events, skipped, examples[:MAX_EXAMPLES]
