@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from triage.errors import NoTestReportError
 from triage.ingest import caps, registry
@@ -44,6 +45,10 @@ ATTACHMENT_SUFFIXES = {".png", ".jpg", ".jpeg", ".webm", ".mp4", ".zip", ".trace
 
 
 CHUNK_EVENTS = 50_000
+# Text columns of the events frame that stay categorical, and all whose values repeat.
+CATEGORY_COLUMNS = ("layer", "service", "level", "source", "method")
+REPEATED_TEXT = CATEGORY_COLUMNS + ("path", "user_agent", "client_ip", "upstream_host", "error",
+                                    "message")
 
 
 @dataclass
@@ -252,10 +257,42 @@ def events_frame(events: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def finish_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Low-cardinality text columns as categories (after all chunks are joined)."""
-    for column in ("layer", "service", "level", "source", "method"):
+    """Low-cardinality text columns as categories, other text as plain objects
+    (after all chunks are joined)."""
+    for column in REPEATED_TEXT:
+        if column not in CATEGORY_COLUMNS and isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype(object)
+    for column in CATEGORY_COLUMNS:
         frame[column] = frame[column].astype("category")
     return frame
+
+
+def as_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Repeated text as categories: cheap to send between processes (codes plus
+    one copy of each value) and to join (``concat_frames``)."""
+    for column in REPEATED_TEXT:
+        frame[column] = frame[column].astype("category")
+    return frame
+
+
+def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``frames`` one after another. A column that is categorical in all of them
+    is joined by remapping codes (categories sorted, as ``astype("category")``
+    sorts them) rather than by going through a million strings again."""
+    if len(frames) == 1:
+        return frames[0]
+    columns = {}
+    for column in frames[0].columns:
+        parts = [frame[column] for frame in frames]
+        columns[column] = None
+        if all(isinstance(part.dtype, pd.CategoricalDtype) for part in parts):
+            try:
+                columns[column] = pd.Series(union_categoricals(parts, sort_categories=True))
+            except TypeError:  # categories of different types (e.g. an all-empty part's)
+                pass
+        if columns[column] is None:
+            columns[column] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(columns)
 
 
 def typed_chunk(events: list[dict[str, Any]]) -> pd.DataFrame:
@@ -363,7 +400,7 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
     warnings.extend(cut_warnings)
     if require_tests and not tests:
         raise NoTestReportError(build_id, str(build_dir))
-    events = pd.concat(frames, ignore_index=True) if frames else typed_chunk([])
+    events = concat_frames(frames) if frames else typed_chunk([])
     return LoadedBuild(
         build_id=build_id, path=build_dir, metadata=metadata, tests=tests,
         events=finish_frame(events), sources=[r.info for r in ordered],

@@ -19,12 +19,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-import pandas as pd
 
 from triage.ingest import registry
 from triage.ingest.base import (GZIP_MAGIC, MAX_EXAMPLES, UTF8_BOM, UTF16_SNIFF_BYTES, Head,
                                  SourceFile, utf16_encoding)
-from triage.ingest.loader import SourceResult, line_bytes, read_source
+from triage.ingest.loader import SourceResult, as_categories, concat_frames, line_bytes, read_source
 from triage.model import SourceKind
 
 # Below this, a build is read by this process alone.
@@ -36,9 +35,6 @@ PIECE_BYTES = 48 * 1024 * 1024   # the smallest file that is ever cut
 MAX_PIECE_BYTES = 256 * 1024 * 1024
 _SCAN_BLOCK = 16 * 1024 * 1024
 _FIND_BLOCK = 64 * 1024
-# Text columns whose values repeat across events: cheap to send as categories.
-_REPEATED = ("layer", "service", "level", "source", "method", "path", "user_agent", "client_ip",
-             "upstream_host", "error", "message")
 
 
 @dataclass(frozen=True)
@@ -159,7 +155,7 @@ def _run(jobs: list[Job], workers: int, progress: Progress | None) -> dict[Job, 
                         job = queue.popleft()
                     except IndexError:
                         return
-                    done[job] = pool.submit(_read_for_transfer, job).result()
+                    done[job] = pool.submit(_read_categorised, job).result()
                     if progress is not None:
                         progress(job.display, job.size)
             except BaseException as exc:  # re-raised in the calling thread below
@@ -173,7 +169,7 @@ def _run(jobs: list[Job], workers: int, progress: Progress | None) -> dict[Job, 
                 job = queue.popleft()
             except IndexError:
                 break
-            done[job] = _read(job)
+            done[job] = _read_categorised(job)
             if progress is not None:
                 progress(job.display, job.size)
         for feeder in feeders:
@@ -191,13 +187,12 @@ def _read(job: Job) -> tuple[SourceResult, int]:
     return result, (newlines_in(job.path, job.byte_range) if job.byte_range else 0)
 
 
-def _read_for_transfer(job: Job) -> tuple[SourceResult, int]:
-    """``_read`` in a worker: repeated text goes back as categories, which
-    pickle as codes plus one copy of each distinct value."""
+def _read_categorised(job: Job) -> tuple[SourceResult, int]:
+    """``_read``, with repeated text as categories (``loader.as_categories``):
+    what a worker sends back, and what pieces are joined by."""
     result, lines = _read(job)
     if result.frame is not None:
-        for column in _REPEATED:
-            result.frame[column] = result.frame[column].astype("category")
+        as_categories(result.frame)
     return result, lines
 
 
@@ -221,5 +216,5 @@ def _join(pieces: list[tuple[Job, tuple[SourceResult, int]]]) -> SourceResult:
         if result.info.status != "ok" and info.status == "ok":
             info.status, info.reason = result.info.status, result.info.reason
     info.events, info.skipped_lines, info.examples = events, skipped, examples[:MAX_EXAMPLES]
-    first.frame = pd.concat(frames, ignore_index=True) if frames else first.frame
+    first.frame = concat_frames(frames) if frames else first.frame
     return first
