@@ -48,3 +48,20 @@ def test_normalisers_never_raise(text):
         out = func(text)
         assert out is None or isinstance(out, str)
     assert isinstance(ids_in_text(text), set)
+
+
+_HEX = "0123456789abcdef"
+
+
+@given(st.uuids(), st.text(_HEX, min_size=16, max_size=16), st.text(_HEX, min_size=2, max_size=2),
+       st.booleans())
+def test_fast_paths_give_what_the_general_steps_give(value, span, flags, zero):
+    """Lower-case UUIDs and traceparents take a shortcut; a leading space sends the
+    same id through the general steps, which must agree."""
+    dashed = "00000000-0000-0000-0000-000000000000" if zero else str(value)
+    trace = dashed.replace("-", "")
+    for raw in (dashed, f"{flags}-{trace}-{span}-{flags}"):
+        assert normalize_request_id(raw) == normalize_request_id(" " + raw)
+        assert normalize_trace_id(raw) == normalize_trace_id(" " + raw)
+    assert normalize_request_id(dashed) == (None if zero else value.hex)
+    assert normalize_trace_id(f"00-{trace}-{span}-01") == trace

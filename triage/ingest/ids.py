@@ -23,6 +23,10 @@ _EMPTY = {"", "-", "null", "none", "nil", "unknown", "unknownid", "0000000000000
 # Already canonical (most ids as written): returned without the general steps.
 _CANONICAL_REQUEST_ID = re.compile(r"[0-9a-f]{16}(?:[0-9a-f]{16})?")
 _CANONICAL_TRACE_ID = re.compile(r"[0-9a-f]{32}")
+# The next most common spellings, as tracers and proxies write them: a lower-case
+# UUID, and a lower-case W3C traceparent (group 1: the trace id).
+_LOWER_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_LOWER_TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
 
 # Ids as they appear inside free text (test output, log messages).
 ID_IN_TEXT = re.compile(
@@ -37,8 +41,12 @@ def normalize_request_id(raw: str | None) -> str | None:
     """Canonical form of a request id, or None for empty placeholders."""
     if raw is None:
         return None
-    if type(raw) is str and _CANONICAL_REQUEST_ID.fullmatch(raw) and raw.strip("0"):
-        return raw
+    if type(raw) is str:
+        if _CANONICAL_REQUEST_ID.fullmatch(raw) and raw.strip("0"):
+            return raw
+        if _LOWER_UUID.fullmatch(raw):
+            compact = raw.replace("-", "")
+            return compact if compact.strip("0") else None
     value = str(raw).strip().strip('"')
     if value.lower() in _EMPTY:
         return None
@@ -58,8 +66,11 @@ def normalize_trace_id(raw: str | None) -> str | None:
     """Canonical 32-hex trace id from a bare id, a traceparent or an X-Ray header."""
     if raw is None:
         return None
-    if type(raw) is str and _CANONICAL_TRACE_ID.fullmatch(raw) and raw.strip("0"):
-        return raw
+    if type(raw) is str:
+        if _CANONICAL_TRACE_ID.fullmatch(raw) and raw.strip("0"):
+            return raw
+        if parent := _LOWER_TRACEPARENT.fullmatch(raw):
+            return parent.group(1)
     value = str(raw).strip().strip('"')
     if value.lower() in _EMPTY:
         return None
