@@ -69,20 +69,29 @@ def correlate(build: LoadedBuild) -> Correlation:
         origin = "inferred" if runner_ip else None
 
     taken = {link.request_key for links in strong.values() for link in links}
+    context = context_events(events)
     results = []
     for position, test in enumerate(failed):
         links = list(strong[position])
         if not links:
             links = link_by_window(test, index, runner_ip, concurrency_of(test, build.tests), taken)
-        timeline = build_timeline(events, test, links)
+        timeline = build_timeline(events, test, links, context)
         results.append(CorrelatedFailure(test, links, timeline,
                                          missing_evidence(test, links, runner_ip)))
     return Correlation(events, offsets, results, runner_ip, origin)
 
 
-def build_timeline(events: pd.DataFrame, test: TestResult, links: list[Link]) -> pd.DataFrame:
+def context_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Id-less warnings and errors (e.g. a TLS handshake failure): what a
+    timeline takes from the test's time window. Picked once for all failures."""
+    return events.loc[events["key"].isna() & events["level"].isin(CONTEXT_LEVELS)]
+
+
+def build_timeline(events: pd.DataFrame, test: TestResult, links: list[Link],
+                   context: pd.DataFrame | None = None) -> pd.DataFrame:
     """The test's own events, its linked requests across layers, and nearby
-    id-less warnings/errors (e.g. a TLS handshake failure), oldest first."""
+    id-less warnings/errors (``context_events``, of ``events`` unless given),
+    oldest first."""
     by_key = {link.request_key: link for link in links}
     linked = events.loc[events["key"].isin(by_key.keys())].copy()
     linked["key"] = linked["key"].astype("object")
@@ -91,12 +100,11 @@ def build_timeline(events: pd.DataFrame, test: TestResult, links: list[Link]) ->
     parts = [test_events(test), linked]
     window = test_window(test)
     if window is not None:
-        mask = (events["key"].isna() & events["ts"].between(window[0], window[1])
-                & events["level"].isin(CONTEXT_LEVELS))
-        context = events.loc[mask].copy()
-        context["link_method"] = "time-window-context"
-        context["link_confidence"] = CONTEXT_CONFIDENCE
-        parts.append(context)
+        context = context_events(events) if context is None else context
+        nearby = context.loc[context["ts"].between(window[0], window[1])].copy()
+        nearby["link_method"] = "time-window-context"
+        nearby["link_confidence"] = CONTEXT_CONFIDENCE
+        parts.append(nearby)
     timeline = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(
         not p.empty for p in parts) else parts[0]
     timeline = timeline.sort_values(["ts", "layer", "line"], kind="stable", na_position="first")
