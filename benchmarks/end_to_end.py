@@ -30,6 +30,13 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _cpu_s() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its finished children."""
+    import resource
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def run_triage(data_dir: str, build: str) -> dict:
     import triage
     from triage.classify.rules import load_rules
@@ -37,9 +44,11 @@ def run_triage(data_dir: str, build: str) -> dict:
     from triage.report import render_json
 
     phases = {}
-    start = time.perf_counter()
+    start, (own_start, children_start) = time.perf_counter(), _cpu_s()
     loaded = triage.load_build(build, data_dir)
     phases["ingest_s"] = time.perf_counter() - start
+    own, children = _cpu_s()
+    phases["ingest_cpu_main_s"], phases["ingest_cpu_workers_s"] = own - own_start, children - children_start
     mark = time.perf_counter()
     correlation = correlate(loaded)
     phases["correlate_s"] = time.perf_counter() - mark
@@ -116,6 +125,10 @@ def main() -> None:
     print(f"{'time ratio triage/peer':28}{ours['seconds'] / peer['seconds']:>16.2f}")
     print(f"phases (s): ingest {ours['ingest_s']:.2f}, correlate {ours['correlate_s']:.2f}, "
           f"classify {ours['classify_s']:.2f}, report {ours['report_s']:.2f}")
+    cpu = ours["ingest_cpu_main_s"] + ours["ingest_cpu_workers_s"]
+    print(f"ingest CPU (s): {cpu:.2f} ({ours['ingest_cpu_main_s']:.2f} this process + "
+          f"{ours['ingest_cpu_workers_s']:.2f} workers) = {cpu / ours['events'] * 1e6:.1f} us per event; "
+          f"cores busy while reading: {cpu / ours['ingest_s']:.2f}")
     print(f"failures: {ours['failures']} {ours['by_category']}")
     target = "meets" if rate >= 100_000 and ours["peak_mb"] < 2048 else "MISSES"
     print(f"target (>= 100,000 events/s, < 2 GB peak): {target}")
