@@ -51,18 +51,18 @@ class LinkIndex:
 
     @classmethod
     def build(cls, events: pd.DataFrame, groups: Groups) -> "LinkIndex":
-        keyed = events.loc[events["key"].notna()]
+        keyed = events.loc[events["key"].notna(), ["key", "ts", "user_agent", "client_ip", "attrs"]]
         with_agent = keyed.loc[keyed["user_agent"].notna(), ["user_agent", "key"]]
         distinct: dict[str, list[str]] = {}
         for agent in pd.unique(with_agent["user_agent"]):
             distinct.setdefault(str(agent).lower(), []).append(agent)
         with_attrs = keyed.loc[keyed["attrs"].notna(), ["attrs", "key"]]
-        tags = [_tag_of(a) if isinstance(a, dict) and not _TAG_KEYS.isdisjoint(a) else None
-                for a in with_attrs["attrs"].tolist()]
         keys_by_tag: dict[str, set[str]] = {}
-        for tag, key in zip(tags, with_attrs["key"].tolist()):
+        attrs, keys = with_attrs["attrs"].tolist(), with_attrs["key"].tolist()
+        for position in _tagged(attrs):
+            tag = _tag_of(attrs[position])
             if tag:
-                keys_by_tag.setdefault(tag.lower(), set()).add(key)
+                keys_by_tag.setdefault(tag.lower(), set()).add(keys[position])
         client_rows = keyed.loc[keyed["client_ip"].notna() & keyed["ts"].notna(),
                                 ["key", "ts", "client_ip"]]
         return cls(groups, with_agent["user_agent"], with_agent["key"], distinct, keys_by_tag,
@@ -70,6 +70,16 @@ class LinkIndex:
 
 
 _TAG_KEYS = frozenset(TAG_HEADERS) | {"request_" + header for header in TAG_HEADERS}
+
+
+def _tagged(attrs: list[object]) -> list[int]:
+    """Positions of the attrs that hold a test-tag header: one C-level set test per
+    event (all dicts, as readers make them), a Python check only where not."""
+    try:
+        untagged = list(map(_TAG_KEYS.isdisjoint, attrs))
+    except TypeError:  # something other than a dict: check each
+        untagged = [not isinstance(a, dict) or _TAG_KEYS.isdisjoint(a) for a in attrs]
+    return [position for position, no_tag in enumerate(untagged) if not no_tag]
 
 
 def _tag_of(attrs: object) -> str | None:
