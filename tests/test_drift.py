@@ -75,7 +75,33 @@ def test_a_build_without_env_folder_compares_build_json_only():
     result = diff_environments("1235", data_dir=SAMPLE_DATA)
     assert result.a == "builds/1230/env/staging" and result.b == "builds/1235"
     assert "build 1235 has no env/canary/ folder; only its build.json is compared" in result.warnings
-    assert {d.object for d in result.differences if d.b is not None} == {"build.json"}
+    assert {d.object for d in result.differences if d.b is not None} == {"build.json", "flags"}
+    flag = next(d for d in result.differences if d.object == "flags")
+    assert (flag.path, flag.a, flag.b, flag.b_file) == (
+        "cart-badge-animation", "false", "true", "builds/1235/build.json (flags)")
+
+
+def test_flags_in_build_json_and_a_flags_file_are_one_set():
+    """Build 1234 carries its flags in build.json and in env/canary/flags.json:
+    each changed flag is one difference, not one per file."""
+    result = diff_environments("1234", data_dir=SAMPLE_DATA)
+    flags = [d for d in result.differences if "cart-badge-animation" in d.path]
+    assert [(d.object, d.path, d.kind, d.a, d.b) for d in flags] == [
+        ("flags", "cart-badge-animation", DriftKind.FLAG, "false", "true")]
+
+
+def test_a_flag_that_build_json_and_the_flags_file_disagree_on_is_a_warning(tmp_path):
+    env = tmp_path / "canary"
+    env.mkdir()
+    (env / "build.json").write_text(json.dumps({"build": "9", "env": "canary", "flags": {"promo": True}}))
+    (env / "flags.json").write_text(json.dumps({"promo": False, "dark-mode": True}))
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    (staging / "flags.json").write_text(json.dumps({"promo": False, "dark-mode": True}))
+    result = diff_environments(str(staging), str(env))
+    assert [w for w in result.warnings if "differ between" in w] == [
+        f"{env}: flag(s) promo differ between build.json (flags) and flags.json; flags.json is compared"]
+    assert [d.path for d in result.differences if d.object == "flags"] == []
 
 
 def _data_dir(tmp_path: Path, builds: dict[str, dict]) -> Path:

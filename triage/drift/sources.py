@@ -53,8 +53,13 @@ class Environment:
 
     def add(self, doc: Document) -> None:
         if doc.key in self.documents and doc.type == "flags":
-            merged = {**self.documents[doc.key].content, **doc.content}
-            doc = Document(doc.key, "flags", merged, f"{self.documents[doc.key].file}, {doc.file}")
+            before = self.documents[doc.key]
+            clashes = sorted(name for name, value in doc.content.items()
+                             if name in before.content and before.content[name] != value)
+            if clashes:
+                self.warnings.append(f"{self.label}: flag(s) {', '.join(clashes)} differ between "
+                                     f"{before.file} and {doc.file}; {doc.file} is compared")
+            doc = Document(doc.key, "flags", {**before.content, **doc.content}, f"{before.file}, {doc.file}")
         elif doc.key in self.documents:
             self.warnings.append(f"{self.label}: {doc.key} is defined twice ({self.documents[doc.key].file} "
                                  f"and {doc.file}); the second is compared")
@@ -124,7 +129,12 @@ def _add_parsed(env: Environment, fmt: str, document: Any, display: str) -> None
     elif fmt == "build-json":
         kept = {k: v for k, v in document.items() if k not in RUN_IDENTITY_KEYS}
         env.name = env.name or document.get("env")
+        # Flags compare as one set whether build.json or a flags file carries them
+        # (or both), so a flag is never reported twice.
+        flags = kept.pop("flags") if isinstance(kept.get("flags"), dict) else None
         env.add(Document("build.json", "build", kept, display))
+        if flags:
+            env.add(Document("flags", "flags", dict(flags), f"{display} (flags)"))
 
 
 def parse_located(path: Path, display: str) -> Any:
