@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from triage.cli import app
-from triage.elastic.errors import EsPartialData, EsTimeout
+from triage.elastic.errors import EsPartialData, EsSourceError, EsTimeout
 from triage.elastic.source import load_build_es
 
 from .conftest import SAMPLE, es_env
@@ -171,3 +171,14 @@ def test_expired_point_in_time_is_partial_and_says_keep_alive(loaded, es_setting
     assert (error.received, error.expected) == (1728, 2464)  # the other three layers arrived
     assert "the point in time expired or was closed after 100 of 836 documents" in str(error)
     assert "pit_keep_alive in [elasticsearch] (now 1s)" in str(error)
+
+
+def test_the_other_engines_client_is_told_to_switch_engine(loaded, es_settings):
+    other = {"elasticsearch": "opensearch", "opensearch": "elasticsearch"}[es_settings.engine]
+    with pytest.raises(EsSourceError) as caught:
+        load_build_es("1234", replace(es_settings, engine=other, max_retries=0))
+    message = str(caught.value)
+    assert message.startswith(f"{replace(es_settings, engine=other).product} at "
+                              f"{es_settings.hosts[0]}, index ")
+    assert (f"Check: engine in [elasticsearch] (TRIAGE_ES_ENGINE, now '{other}'): this server "
+            f"answers like {es_settings.engine}; set engine = \"{es_settings.engine}\"") in message

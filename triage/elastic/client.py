@@ -168,8 +168,8 @@ def explain(exc: Exception, settings: EsSettings, index: str | None, what: str,
                              hint="the cluster's load (429 = too many requests); "
                              "raise max_retries or retry later")
         return EsBadResponse(f"{what} failed with HTTP {fault.status}: {_reason(fault)}",
-                             **where, hint="the query fields in "
-                             "[elasticsearch.fields] exist in this index's mapping")
+                             **where, hint=_other_engine_hint(fault, settings) or "the query "
+                             "fields in [elasticsearch.fields] exist in this index's mapping")
     if fault.kind == "timeout":
         return EsTimeout(f"{what} timed out after {settings.request_timeout:g} s{tried}",
                          **where, hint="request_timeout (TRIAGE_ES_TIMEOUT) and "
@@ -180,6 +180,22 @@ def explain(exc: Exception, settings: EsSettings, index: str | None, what: str,
     return EsUnreachable(f"{what}: cannot connect{tried}: {fault.text}", **where,
                          hint="the URL (TRIAGE_ES_URL or hosts in triage.toml) and "
                          f"that the node is running ({settings.node_script} status)")
+
+
+# What each server answers when the other engine's client talks to it: OpenSearch
+# refuses elasticsearch 9's versioned media type, Elasticsearch has no OpenSearch PIT route.
+_OTHER_ENGINE_SIGNS = {"elasticsearch": ("vnd.elasticsearch+json",),
+                       "opensearch": ("no handler found for uri", "_search/point_in_time")}
+
+
+def _other_engine_hint(fault: Fault, settings: EsSettings) -> str | None:
+    """The setting to check when the answer says the server is the other engine."""
+    text = _reason(fault) + " " + fault.text
+    if not all(sign in text for sign in _OTHER_ENGINE_SIGNS[settings.engine]):
+        return None
+    other = "opensearch" if settings.engine == "elasticsearch" else "elasticsearch"
+    return (f"engine in [elasticsearch] (TRIAGE_ES_ENGINE, now {settings.engine!r}): this server "
+            f"answers like {other}; set engine = \"{other}\"")
 
 
 def is_pit_missing(exc: Exception) -> bool:
