@@ -102,8 +102,9 @@ install_dist() {
     mkdir -p "${CACHE}/dist"
     rm -rf "${CACHE}/dist/.build."*  # left by an interrupted earlier run (we hold the lock)
     tmp=$(mktemp -d "${CACHE}/dist/.build.XXXXXX")
-    log "resolving OpenSearch ${OS_VERSION} and its modules with Maven (about 60 MB on a fresh ~/.m2)"
-    if ! mvn -B -ntp -f "${LAUNCHER_DIR}/pom.xml" "${MVN_DEP_PLUGIN}:copy-dependencies" \
+    log "resolving OpenSearch ${OS_VERSION} and its modules with Maven (about 70 MB on a fresh ~/.m2)"
+    # -C: strict checksums; Central has them for every jar here.
+    if ! mvn -B -ntp -C -f "${LAUNCHER_DIR}/pom.xml" "${MVN_DEP_PLUGIN}:copy-dependencies" \
         -DoutputDirectory="${tmp}/lib" -DincludeScope=runtime -Dmaven.repo.local="$M2_REPO" \
         >"${CACHE}/maven.log" 2>&1; then
         tail -n 30 "${CACHE}/maven.log" >&2
