@@ -51,7 +51,8 @@ class SearchClient(Protocol):
 @dataclass(frozen=True)
 class Fault:
     """A client exception, engine-neutral: ``kind`` is auth, not_found, http, timeout,
-    tls or connection; ``status`` the HTTP status when there was an answer."""
+    tls, connection or transport (any other client failure, not retried);
+    ``status`` the HTTP status when there was an answer."""
 
     kind: str
     status: int | None = None
@@ -108,8 +109,10 @@ def fault_of(exc: BaseException) -> Fault | None:
         return Fault("timeout", text=_first_line(exc))
     if isinstance(exc, SSLError):
         return Fault("tls", text=_first_line(exc))
-    if isinstance(exc, TransportError):
+    if isinstance(exc, EsConnectionError):
         return Fault("connection", text=_first_line(exc))
+    if isinstance(exc, TransportError):
+        return Fault("transport", text=_first_line(exc))
     return None
 
 

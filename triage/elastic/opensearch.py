@@ -180,7 +180,7 @@ def opensearch_fault(exc: BaseException) -> Fault | None:
     if isinstance(exc, TransportError) and _status(exc) is not None:
         return Fault("http", _status(exc), exc.info, _text(exc))
     if isinstance(exc, TransportError):
-        return Fault("connection", text=_text(exc))
+        return Fault("transport", text=_text(exc))
     return None
 
 
