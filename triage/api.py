@@ -246,7 +246,7 @@ def flaky(data_dir: Path | str | None = None, builds: str | None = None, since: 
         metas = history_source.build_metadata()
         available = sorted(metas, key=_build_order)
         starts = {build: meta.get("started_at") for build, meta in metas.items()}
-        store = f"{history_source.settings.indices.builds} at Elasticsearch {history_source.settings.host_label}"
+        store = f"{history_source.settings.indices.builds} at {history_source.settings.product} {history_source.settings.host_label}"
         where = store
     elif source == "files":
         available = list_builds(settings.data_dir)

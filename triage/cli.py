@@ -663,7 +663,7 @@ def es_status() -> None:
     except TriageError as exc:
         _fail(exc)
     console = _console()
-    console.print(f"{settings.host_label}: Elasticsearch {info['version']['number']}, "
+    console.print(f"{settings.host_label}: {settings.product} {info['version']['number']}, "
                   f"cluster {info['cluster_name']}")
     console.print(table)
 

@@ -101,10 +101,11 @@ def test_unknown_source_and_missing_index_are_clear(loaded, es_settings):
 
     with pytest.raises(UsageError, match="unknown source 'db'"):
         api.flaky(SAMPLE, source="db")
-    empty = resolve_es({"hosts": es_settings.hosts, "prefix": "triage-test-nothing-here"}, env={})
+    empty = resolve_es({"hosts": es_settings.hosts, "engine": es_settings.engine,
+                        "prefix": "triage-test-nothing-here"}, env={})
     with pytest.raises(UsageError, match="no builds under triage-test-nothing-here-builds"):
         api.flaky(SAMPLE, source="es", es=empty)
-    with pytest.raises(UsageError, match=re.escape(f"no build 'x' under {es_settings.indices.builds} at Elasticsearch")):
+    with pytest.raises(UsageError, match=re.escape(f"no build 'x' under {es_settings.indices.builds} at {es_settings.product}")):
         api.flaky(SAMPLE, builds="1200..x", source="es", es=es_settings)
     result = runner.invoke(app, ["flaky", "--source", "db"])
     assert result.exit_code == 2 and "choose one of files, es" in result.output + result.stderr

@@ -22,12 +22,17 @@ from .conftest import REPO, SAMPLE
 
 SCRIPT = REPO / "scripts" / "elasticsearch.sh"
 runner = CliRunner()
+OPENSEARCH_SKIP = ("the OpenSearch node cannot have security on: the opensearch-security plugin "
+                   "2.19.6.0 is not on Maven Central (scripts/README-opensearch.md); "
+                   "authentication is tested against Elasticsearch only")
 
 
 @pytest.fixture(scope="module")
 def secure(es_port, es_settings):
     """``(settings with the superuser's credentials, password)`` for a secured node
     holding build 1234."""
+    if es_settings.engine == "opensearch":
+        pytest.skip(OPENSEARCH_SKIP)
     password = secrets.token_urlsafe(12)
     env = os.environ | {"TRIAGE_ES_PORT": str(es_port + 1), "TRIAGE_ES_SECURITY": "1",
                         "TRIAGE_ES_SECURE_PASSWORD": password, "TRIAGE_ES_CLEAN": "1"}

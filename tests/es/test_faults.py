@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from triage.cli import app
-from triage.elastic.errors import EsPartialData, EsTimeout
+from triage.elastic.errors import EsPartialData, EsSourceError, EsTimeout
 from triage.elastic.source import load_build_es
 
 from .conftest import SAMPLE, es_env
@@ -45,9 +45,10 @@ def test_closed_port_names_the_host_and_what_to_check(es_settings, tmp_path):
     result = _cli(["--build", "1234", "--source", "es"], env, tmp_path, retry_backoff_s=0.01)
     assert result.exit_code == 3
     message = result.stderr
-    assert f"Elasticsearch at http://127.0.0.1:{port}, index {es_settings.prefix}-builds*" in message
+    product = es_settings.product
+    assert f"{product} at http://127.0.0.1:{port}, index {es_settings.prefix}-builds*" in message
     assert "cannot connect (4 attempts" in message and "Connection refused" in message
-    assert "scripts/elasticsearch.sh status" in message
+    assert f"{es_settings.node_script} status" in message
     assert result.stdout == ""
 
 
@@ -65,9 +66,10 @@ def test_missing_index_fails_or_is_flagged_with_allow_partial(loaded, es_setting
                    env, tmp_path, indices=indices)
     assert partial.exit_code == 0, partial.output
     report = json.loads(partial.stdout)
-    flagged = [w for w in report["warnings"] if w.startswith("partial data from Elasticsearch")]
-    assert flagged == [f"partial data from Elasticsearch: received 0 of 0 documents from "
-                       f"no-such-dependency-index-* (dependency layer): Elasticsearch at "
+    product = es_settings.product
+    flagged = [w for w in report["warnings"] if w.startswith(f"partial data from {product}")]
+    assert flagged == [f"partial data from {product}: received 0 of 0 documents from "
+                       f"no-such-dependency-index-* (dependency layer): {product} at "
                        f"{es_settings.hosts[0]}, index no-such-dependency-index-*: no index matches "
                        f"this pattern. Check: [elasticsearch.indices] in triage.toml, or load "
                        f"data with `triage es load --all`"]
@@ -91,7 +93,8 @@ def test_tiny_timeouts_are_retried_then_named(loaded, es_settings, es_port):
         with pytest.raises(EsTimeout) as caught:
             load_build_es("1234", settings)
     message = str(caught.value)
-    assert message.startswith(f"Elasticsearch at {proxy.url}, index {es_settings.prefix}-builds*")
+    assert message.startswith(f"{es_settings.product} at {proxy.url}, index "
+                              f"{es_settings.prefix}-builds*")
     assert "timed out after 0.2 s (3 attempts, backoff from 0.05 s)" in message
     assert "request_timeout (TRIAGE_ES_TIMEOUT)" in message
     assert proxy.requests == 3
@@ -126,7 +129,7 @@ def test_connection_cut_mid_pull_is_partial_with_counts(loaded, es_settings, es_
         build = load_build_es("1234", replace(settings, hosts=[proxy.url]), allow_partial=True)
     assert len(build.events) == 300
     warnings = [w for w in build.warnings if w.startswith("partial data")]
-    assert warnings[0].startswith(f"partial data from Elasticsearch: received 300 of 836 "
+    assert warnings[0].startswith(f"partial data from {es_settings.product}: received 300 of 836 "
                                   f"documents from {es_settings.prefix}-logs-ingress*")
     assert len(warnings) == 4  # the other layers could not even open a point in time
     with FaultProxy(es_port, cut) as proxy:
@@ -155,7 +158,7 @@ def test_expired_point_in_time_is_partial_and_says_keep_alive(loaded, es_setting
     interval = next(iter(nodes.values()))["settings"].get("search", {}).get("keep_alive_interval")
     if interval not in ("1s", "500ms", "100ms"):
         message = (f"the node frees expired PITs every {interval or '1m'}; start it with "
-                   "scripts/elasticsearch.sh (search.keep_alive_interval: 1s)")
+                   f"{es_settings.node_script} (search.keep_alive_interval: 1s)")
         if __import__("os").environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -168,3 +171,14 @@ def test_expired_point_in_time_is_partial_and_says_keep_alive(loaded, es_setting
     assert (error.received, error.expected) == (1728, 2464)  # the other three layers arrived
     assert "the point in time expired or was closed after 100 of 836 documents" in str(error)
     assert "pit_keep_alive in [elasticsearch] (now 1s)" in str(error)
+
+
+def test_the_other_engines_client_is_told_to_switch_engine(loaded, es_settings):
+    other = {"elasticsearch": "opensearch", "opensearch": "elasticsearch"}[es_settings.engine]
+    with pytest.raises(EsSourceError) as caught:
+        load_build_es("1234", replace(es_settings, engine=other, max_retries=0))
+    message = str(caught.value)
+    assert message.startswith(f"{replace(es_settings, engine=other).product} at "
+                              f"{es_settings.hosts[0]}, index ")
+    assert (f"Check: engine in [elasticsearch] (TRIAGE_ES_ENGINE, now '{other}'): this server "
+            f"answers like {es_settings.engine}; set engine = \"{es_settings.engine}\"") in message

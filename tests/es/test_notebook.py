@@ -1,7 +1,7 @@
 """notebooks/elasticsearch.ipynb runs top to bottom against the real node.
 
-The node is the one ``TRIAGE_ES_URL`` names (the ``es_url`` fixture skips without
-one, and fails under ``CI=true``). The notebook loads sample_data under its own
+The node is each engine's (``TRIAGE_ES_URL`` / ``TRIAGE_OS_URL``; the ``es_url`` fixture
+skips without one, and fails under ``CI=true``). The notebook loads sample_data under its own
 index prefix and deletes it at the end; its cells assert what they find, and here
 the outputs must show those findings.
 """
@@ -33,9 +33,10 @@ def test_notebook_uses_only_the_public_api():
                            for line in imports)
 
 
-def test_notebook_runs_against_the_node_and_shows_its_findings(es_url, monkeypatch):
+def test_notebook_runs_against_the_node_and_shows_its_findings(es_url, engine, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.setenv("TRIAGE_ES_URL", es_url)
+    monkeypatch.setenv("TRIAGE_ES_ENGINE", engine)
     monkeypatch.delenv("TRIAGE_ES_INDEX_PREFIX", raising=False)
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",

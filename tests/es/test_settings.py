@@ -83,3 +83,21 @@ def test_bad_config_names_the_file_and_the_fix(config, text, says):
         resolve_es(env={})
     assert says in str(caught.value)
     assert str(caught.value).startswith(f"{path}: ")
+
+
+def test_engine_from_file_then_environment(config):
+    config('[elasticsearch]\nengine = "OpenSearch"\n')
+    settings = resolve_es(env={})
+    assert (settings.engine, settings.product, settings.node_script) == (
+        "opensearch", "OpenSearch", "scripts/opensearch.sh")
+    overridden = resolve_es(env={"TRIAGE_ES_ENGINE": "elasticsearch"})
+    assert (overridden.engine, overridden.product, overridden.origin["engine"]) == (
+        "elasticsearch", "Elasticsearch", "TRIAGE_ES_ENGINE")
+
+
+def test_unknown_engine_is_refused_naming_where_it_came_from(config):
+    path = config('[elasticsearch]\nhosts = "http://127.0.0.1:9210"\n')
+    with pytest.raises(ConfigError) as caught:
+        resolve_es(env={"TRIAGE_ES_ENGINE": "solr"})
+    assert str(caught.value).startswith(f"{path}: [elasticsearch] engine must be one of "
+                                        "elasticsearch, opensearch, got 'solr' (from TRIAGE_ES_ENGINE)")

@@ -1,4 +1,5 @@
-"""The Elasticsearch source against the real node: load, pull, same report as files."""
+"""The Elasticsearch source against the real nodes (Elasticsearch and OpenSearch): load,
+pull, same report as files."""
 from __future__ import annotations
 
 import json
@@ -144,7 +145,8 @@ def test_cli_es_load_and_status(es_settings):
         assert "triage run --build 1236 --source es" in result.stdout
         status = runner.invoke(app, ["es", "status"], env=env, catch_exceptions=False)
         assert status.exit_code == 0, status.output
-        assert "Elasticsearch 9." in status.stdout
+        assert {"elasticsearch": "Elasticsearch 9.", "opensearch": "OpenSearch 2."}[
+            es_settings.engine] in status.stdout
         assert f"{es_settings.prefix}-cli-tests*" in status.stdout
         report = _json(["--build", "1236", "--source", "es"], env)
         assert report["build"]["elasticsearch"]["received"] == 975
@@ -180,5 +182,5 @@ def test_credentials_in_the_url_reach_neither_report_nor_message(loaded, es_sett
         es_settings, TRIAGE_ES_URL="http://elastic:hunter2-secret@127.0.0.1:1",
         TRIAGE_ES_MAX_RETRIES="0"))
     assert closed.exit_code == 3
-    assert "Elasticsearch at http://127.0.0.1:1," in closed.stderr
+    assert f"{es_settings.product} at http://127.0.0.1:1," in closed.stderr
     assert "hunter2" not in closed.stderr + closed.stdout

@@ -1,7 +1,9 @@
-"""The Elasticsearch source (issue 3): read a build's failure window from a cluster.
+"""The Elasticsearch source (issue 3): read a build's failure window from a cluster,
+Elasticsearch 9 or, with ``engine = "opensearch"``, OpenSearch 2.x.
 
 - ``settings``: ``[elasticsearch]`` in triage.toml + ``TRIAGE_ES_*`` -> ``EsSettings``
 - ``client``: a configured client; calls with bounded retries and clear errors
+- ``opensearch``: opensearch-py behind the Elasticsearch client's calls (``SearchClient``)
 - ``mapping``: index templates (ECS) and record <-> document conversions
 - ``index``: ``triage es load`` (build folders -> indices, bulk)
 - ``window``: a build's metadata, tests and time window

@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import pandas as pd
-from elasticsearch import Elasticsearch
 
 from triage.classify.signature import signature
-from triage.elastic.client import call, connect
+from triage.elastic.client import SearchClient, call, connect
 from triage.elastic.settings import EsSettings
 from triage.flaky.history import BUILD_COLUMNS, RESULT_COLUMNS, History, build_info, result_key
 from triage.flaky.stats import (FAILED_STATUSES, OUTAGE_MIN_FAILED, OUTAGE_SHARE, STATS_COLUMNS,
@@ -48,7 +47,7 @@ class EsHistory:
 
     settings: EsSettings
     page_size: int = PAGE_SIZE
-    client: Elasticsearch | None = None
+    client: SearchClient | None = None
     pages: dict[str, int] = field(default_factory=dict)  # aggregation -> requests made
     _metas: dict[str, dict[str, Any]] = field(default_factory=dict)
     _counts: dict[tuple[str, ...], dict[str, dict[str, int]]] = field(default_factory=dict)
@@ -58,7 +57,7 @@ class EsHistory:
 
     @property
     def where(self) -> str:
-        return f"Elasticsearch at {self.settings.host_label}, index {self.settings.indices.tests}"
+        return f"{self.settings.product} at {self.settings.host_label}, index {self.settings.indices.tests}"
 
     # --- builds -------------------------------------------------------------------------
     def build_metadata(self) -> dict[str, dict[str, Any]]:

@@ -1,16 +1,20 @@
-"""What can go wrong talking to Elasticsearch, each with one message that names the
-host and index and says what to check. All are ``SourceError`` (exit 3)."""
+"""What can go wrong talking to Elasticsearch (or OpenSearch), each with one message
+that names the server, host and index and says what to check. All are ``SourceError``
+(exit 3)."""
 from __future__ import annotations
 
 from triage.errors import SourceError
 
 
 class EsSourceError(SourceError):
-    """Base: ``host``, ``index`` and ``hint`` are kept for callers that want them."""
+    """Base: ``host``, ``index`` and ``hint`` are kept for callers that want them;
+    ``product`` (``EsSettings.product``) names the server in the message."""
 
-    def __init__(self, problem: str, *, host: str, index: str | None = None, hint: str = ""):
+    def __init__(self, problem: str, *, host: str, index: str | None = None, hint: str = "",
+                 product: str = "Elasticsearch"):
         self.host, self.index, self.hint, self.problem = host, index, hint, problem
-        where = f"Elasticsearch at {host}" + (f", index {index}" if index else "")
+        self.product = product
+        where = f"{product} at {host}" + (f", index {index}" if index else "")
         super().__init__(f"{where}: {problem}" + (f". Check: {hint}" if hint else ""))
 
 
@@ -42,7 +46,7 @@ class EsPartialData(EsSourceError):
     """The pull stopped early; ``expected`` and ``received`` say how far it got."""
 
     def __init__(self, problem: str, *, host: str, index: str | None, hint: str,
-                 expected: int, received: int):
+                 expected: int, received: int, product: str = "Elasticsearch"):
         self.expected, self.received = expected, received
         super().__init__(f"{problem}; received {received} of {expected} documents in all",
-                         host=host, index=index, hint=hint)
+                         host=host, index=index, hint=hint, product=product)

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
-
-from triage.elastic.client import call, connect, explain
+from triage.elastic.client import SearchClient, call, connect, explain, fault_of, streaming_bulk
 from triage.elastic.errors import EsBadResponse
 from triage.elastic.mapping import event_docs, getter, source_dict, templates, test_doc
 from triage.elastic.settings import EsSettings
@@ -40,7 +38,7 @@ class LoadSummary:
         return sum(self.documents.values())
 
 
-def install_templates(client: Elasticsearch, settings: EsSettings) -> list[str]:
+def install_templates(client: SearchClient, settings: EsSettings) -> list[str]:
     """Create or update the index templates; returns their names."""
     for name, body in templates(settings).items():
         call(settings, name, "creating index template", client.indices.put_index_template,
@@ -102,11 +100,11 @@ def build_document(build: LoadedBuild) -> dict[str, Any]:
     return doc
 
 
-def _bulk(client: Elasticsearch, settings: EsSettings, actions: list[dict], build_id: str,
+def _bulk(client: SearchClient, settings: EsSettings, actions: list[dict], build_id: str,
           summary: LoadSummary, progress: LoadProgress | None) -> None:
     sent = 0
     failures: list[str] = []
-    stream = helpers.streaming_bulk(client, actions, chunk_size=BULK_CHUNK, raise_on_error=False,
+    stream = streaming_bulk(client, actions, chunk_size=BULK_CHUNK, raise_on_error=False,
                                     max_retries=settings.max_retries,
                                     initial_backoff=settings.retry_backoff_s)
     for ok, item in _translated(stream, settings):
@@ -122,7 +120,7 @@ def _bulk(client: Elasticsearch, settings: EsSettings, actions: list[dict], buil
         progress(build_id, sent, len(actions))
     if failures:
         raise EsBadResponse(f"build {build_id}: documents were rejected, e.g. {'; '.join(failures)}",
-                            host=settings.host_label, index=f"{settings.prefix}-*",
+                            host=settings.host_label, index=f"{settings.prefix}-*", product=settings.product,
                             hint="the index templates (`triage es load` installs them) and "
                             "the cluster's log")
 
@@ -132,5 +130,7 @@ def _translated(stream: Iterator, settings: EsSettings) -> Iterator:
     """The bulk stream, with a dropped or refused connection as an EsSourceError."""
     try:
         yield from stream
-    except (ApiError, TransportError) as exc:
+    except Exception as exc:  # noqa: BLE001 - narrowed right below: client exceptions only
+        if fault_of(exc) is None:
+            raise
         raise explain(exc, settings, f"{settings.prefix}-*", "bulk indexing") from None

@@ -76,11 +76,19 @@ def templates(settings: EsSettings) -> dict[str, dict[str, Any]]:
             "dynamic": False}
     return {
         f"{prefix}-logs": _template(f"{prefix}-logs-*", logs),
-        f"{prefix}-tests": _template(f"{prefix}-tests*", {"properties": TEST_PROPERTIES,
+        f"{prefix}-tests": _template(f"{prefix}-tests*", {"properties": _test_properties(settings),
                                                           "dynamic": False}),
         f"{prefix}-builds": _template(f"{prefix}-builds*", {"properties": BUILD_PROPERTIES,
                                                             "dynamic": False}),
     }
+
+
+def _test_properties(settings: EsSettings) -> dict[str, Any]:
+    """TEST_PROPERTIES for the engine: OpenSearch (2.7+) calls ``flattened`` ``flat_object``."""
+    if settings.engine != "opensearch":
+        return TEST_PROPERTIES
+    test = dict(TEST_PROPERTIES["test"]["properties"], properties={"type": "flat_object"})
+    return dict(TEST_PROPERTIES, test={**TEST_PROPERTIES["test"], "properties": test})
 
 
 def _template(pattern: str, mappings: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Per layer: a point in time (PIT) over the layer's index pattern, the hit count
 under that PIT (what is *expected*), then ``search_after`` pages sorted on
-``_shard_doc`` with ``_source`` filtered to the fields the event model needs.
+``_shard_doc`` (OpenSearch: ``_id``; see ``client.page_sort``) with ``_source`` filtered to the fields the event model needs.
 A layer with more than ``docs_per_slice`` hits is read as PIT slices by forked
 worker processes. Pages become typed frame chunks as they arrive, so memory holds
 frames, not a list of dicts.
@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pandas as pd
-from elasticsearch import Elasticsearch
-
-from triage.elastic.client import call, connect
+from triage.elastic.client import SearchClient, call, connect, page_sort
 from triage.elastic.errors import EsIndexMissing, EsSourceError
 from triage.elastic.convert import DocumentConverter
 from triage.elastic.settings import EsSettings
@@ -98,7 +96,7 @@ def window_query(settings: EsSettings, window: Window) -> dict[str, Any]:
     return {"bool": {"filter": filters}}
 
 
-def pull_events(settings: EsSettings, window: Window, *, client: Elasticsearch | None = None,
+def pull_events(settings: EsSettings, window: Window, *, client: SearchClient | None = None,
                 progress: PullProgress | None = None) -> PullResult:
     """Every event of every layer pattern inside ``window``, in file order.
 
@@ -125,7 +123,7 @@ def _gc_paused():
             gc.enable()
 
 
-def _pull_all(settings: EsSettings, window: Window, client: Elasticsearch,
+def _pull_all(settings: EsSettings, window: Window, client: SearchClient,
               progress: PullProgress | None) -> PullResult:
     counter = _Counter(progress)
     frames: list[pd.DataFrame] = []
@@ -158,7 +156,7 @@ class _Counter:
                 self.progress(self.received, self.expected)
 
 
-def _pull_layer(client: Elasticsearch, settings: EsSettings, window: Window, pull: IndexPull,
+def _pull_layer(client: SearchClient, settings: EsSettings, window: Window, pull: IndexPull,
                 counter: _Counter, frames: list[pd.DataFrame]) -> None:
     """Append the layer's frames to ``frames``; on a failure, what arrived stays there."""
     opened = call(settings, pull.index, "opening a point in time", client.open_point_in_time,
@@ -172,6 +170,7 @@ def _pull_layer(client: Elasticsearch, settings: EsSettings, window: Window, pul
                     size=0, track_total_hits=True)
         if head["_shards"]["total"] == 0:
             raise EsIndexMissing("no index matches this pattern", host=settings.host_label,
+                                 product=settings.product,
                                  index=pull.index, hint="[elasticsearch.indices] in triage.toml, "
                                  "or load data with `triage es load --all`")
         pull.expected = int(head["hits"]["total"]["value"])
@@ -195,7 +194,7 @@ def _pull_layer(client: Elasticsearch, settings: EsSettings, window: Window, pul
         _close_pit(client, pit_id)
 
 
-def _close_pit(client: Elasticsearch, pit_id: str) -> None:
+def _close_pit(client: SearchClient, pit_id: str) -> None:
     try:
         client.close_point_in_time(id=pit_id)
     except Exception:  # noqa: BLE001 - best effort: an expired or unreachable PIT is freed by ES anyway
@@ -205,11 +204,12 @@ def _close_pit(client: Elasticsearch, pit_id: str) -> None:
 class _SliceReader:
     """Reads one PIT slice page by page into typed frame chunks."""
 
-    def __init__(self, client: Elasticsearch, settings: EsSettings, pull: IndexPull,
+    def __init__(self, client: SearchClient, settings: EsSettings, pull: IndexPull,
                  query: dict[str, Any], pit_id: str, counter: _Counter):
         self.client, self.settings, self.pull, self.query = client, settings, pull, query
         self.pit_id, self.counter = pit_id, counter
         self.converter = DocumentConverter(settings, pull.layer)
+        self.sort = page_sort(client)
         self.problem: EsSourceError | None = None
         self.frames: list[pd.DataFrame] = []
         self.lock = threading.Lock()
@@ -251,7 +251,7 @@ class _SliceReader:
     def _page(self, slice_id: int | None, after: list[Any] | None) -> list[dict[str, Any]]:
         body: dict[str, Any] = {
             "pit": {"id": self.pit_id, "keep_alive": self.settings.pit_keep_alive},
-            "query": self.query, "size": self.settings.page_size, "sort": ["_shard_doc"],
+            "query": self.query, "size": self.settings.page_size, "sort": self.sort,
             "source_includes": self.converter.includes, "track_total_hits": False,
             "filter_path": ["hits.hits._source", "hits.hits.sort"],
         }
@@ -309,7 +309,8 @@ def _read_in_processes(settings: EsSettings, pull: IndexPull, query: dict[str, A
                 frames.extend(_from_transfer(part) for part in parts)
                 if failure is not None and problem is None:
                     kind, text, hint = failure
-                    problem = kind(text, host=settings.host_label, index=pull.index, hint=hint)
+                    problem = kind(text, host=settings.host_label, index=pull.index, hint=hint,
+                                   product=settings.product)
             try:
                 got = queue.get(timeout=0.05)
             except Empty:

@@ -17,6 +17,9 @@ from triage.config import config_path, read_section
 from triage.errors import ConfigError
 
 DEFAULT_URL = "http://127.0.0.1:9200"
+# Which server speaks at ``hosts``: each needs its own client (OpenSearch does not send
+# the product header the official Elasticsearch client checks, and the APIs differ).
+ENGINES = ("elasticsearch", "opensearch")
 DEFAULT_PREFIX = "triage"
 LOG_LAYERS = ("ingress", "gateway", "app", "dependency")
 WINDOW_MODES = ("auto", "build-json", "tests")
@@ -78,6 +81,7 @@ class EsSettings:
     """Everything the Elasticsearch source needs. Secrets are excluded from repr."""
 
     hosts: list[str]
+    engine: str = "elasticsearch"
     api_key: str | None = field(default=None, repr=False)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
@@ -108,6 +112,16 @@ class EsSettings:
     @property
     def host_label(self) -> str:
         return ", ".join(self.safe_hosts)
+
+    @property
+    def product(self) -> str:
+        """The server's name for messages: Elasticsearch or OpenSearch."""
+        return "OpenSearch" if self.engine == "opensearch" else "Elasticsearch"
+
+    @property
+    def node_script(self) -> str:
+        """The repo's script that runs a local node of this engine."""
+        return "scripts/opensearch.sh" if self.engine == "opensearch" else "scripts/elasticsearch.sh"
 
     def index_names(self) -> dict[str, str]:
         """The concrete indices ``triage es load`` writes: ``<prefix>-logs-<layer>`` etc."""
@@ -140,7 +154,7 @@ def resolve_es(overrides: dict[str, Any] | None = None, env: dict[str, str] | No
     _refuse_secrets(table, where)
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
-    for key in ("hosts", "ca_certs", "verify_certs", "pit_keep_alive", "prefix", "environment",
+    for key in ("hosts", "engine", "ca_certs", "verify_certs", "pit_keep_alive", "prefix", "environment",
                 "services", "window", *_NUMBERS):
         if key in table:
             values[key], origin[key] = table[key], where
@@ -166,7 +180,8 @@ def _apply_env(values: dict[str, Any], origin: dict[str, str], env: dict[str, st
         values["hosts"], origin["hosts"] = [env["TRIAGE_ES_URL"]], "TRIAGE_ES_URL"
     simple = {"TRIAGE_ES_CA_CERTS": "ca_certs", "TRIAGE_ES_VERIFY_CERTS": "verify_certs",
               "TRIAGE_ES_INDEX_PREFIX": "prefix", "TRIAGE_ES_ENVIRONMENT": "environment",
-              "TRIAGE_ES_TIMEOUT": "request_timeout", "TRIAGE_ES_MAX_RETRIES": "max_retries"}
+              "TRIAGE_ES_TIMEOUT": "request_timeout", "TRIAGE_ES_MAX_RETRIES": "max_retries",
+              "TRIAGE_ES_ENGINE": "engine"}
     for variable, key in simple.items():
         if env.get(variable):
             values[key], origin[key] = env[variable], variable
@@ -194,6 +209,11 @@ def _build(values: dict[str, Any], table: dict[str, Any], origin: dict[str, str]
                        ([hosts] if isinstance(hosts, str) else hosts) if str(h).strip()]
     if not values["hosts"]:
         raise ConfigError("[elasticsearch] hosts is empty; give at least one URL", file=where)
+    values["engine"] = str(values.get("engine") or ENGINES[0]).strip().lower()
+    if values["engine"] not in ENGINES:
+        raise ConfigError(f"[elasticsearch] engine must be one of {', '.join(ENGINES)}, "
+                          f"got {values['engine']!r} (from {origin.get('engine', where)})",
+                          file=where)
     if values.get("window", "auto") not in WINDOW_MODES:
         raise ConfigError(f"[elasticsearch] window must be one of {', '.join(WINDOW_MODES)}, "
                           f"got {values['window']!r}", file=where)

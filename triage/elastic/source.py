@@ -89,10 +89,11 @@ def _partial_warnings(pulled: PullResult, settings: EsSettings, allow_partial: b
         assert first.problem is not None
         raise EsPartialData(f"{first.problem.problem} after {first.received} of {first.expected} "
                             "documents of this index", host=settings.host_label, index=first.index,
+                            product=settings.product,
                             hint=(first.problem.hint + "; " if first.problem.hint else "")
                             + "or pass --allow-partial to report on what arrived",
                             expected=pulled.expected, received=pulled.received)
-    return [f"partial data from Elasticsearch: received {p.received} of {p.expected} documents "
+    return [f"partial data from {settings.product}: received {p.received} of {p.expected} documents "
             f"from {p.index} ({p.layer} layer): {p.problem}" for p in problems]
 
 

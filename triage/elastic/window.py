@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from elasticsearch import Elasticsearch
 
-from triage.elastic.client import call
+from triage.elastic.client import SearchClient, call
 from triage.elastic.mapping import source_from_dict, test_from_doc
 from triage.elastic.pull import Window
 from triage.elastic.settings import EsSettings
@@ -22,7 +21,7 @@ from triage.model import SourceInfo, SourceKind, TestResult
 TESTS_PAGE = 5000
 
 
-def fetch_build_doc(client: Elasticsearch, settings: EsSettings, build_id: str) -> dict[str, Any] | None:
+def fetch_build_doc(client: SearchClient, settings: EsSettings, build_id: str) -> dict[str, Any] | None:
     """The build's document from the builds pattern, or None (no such doc or index)."""
     if not settings.indices.builds:
         return None
@@ -33,7 +32,7 @@ def fetch_build_doc(client: Elasticsearch, settings: EsSettings, build_id: str) 
     return hits[0]["_source"] if hits else None
 
 
-def fetch_tests(client: Elasticsearch, settings: EsSettings, build_id: str) -> list[TestResult]:
+def fetch_tests(client: SearchClient, settings: EsSettings, build_id: str) -> list[TestResult]:
     """The build's test results, in report order (``test.seq``), paged to the end."""
     if not settings.indices.tests:
         return []
