@@ -136,7 +136,8 @@ def run(
     try:
         with _ingest_progress(progress_console, source == "files" and not quiet
                               and progress_console.is_terminal) as progress, \
-                _pull_progress(quiet or source != "es") as pull_progress:
+                _pull_progress(quiet or source != "es",
+                               api.es_settings().product if source == "es" else "") as pull_progress:
             report = api.run(build, data_dir, rules, redact=not no_redact, baseline=baseline, progress=progress,
                              max_events=max_events, history_days=history_days, source=source,
                              pull_progress=pull_progress, allow_partial=allow_partial)
@@ -581,7 +582,7 @@ app.add_typer(es_app, name="es")
 
 
 @contextmanager
-def _pull_progress(disabled: bool):
+def _pull_progress(disabled: bool, product: str = "Elasticsearch"):
     """A rich progress bar on stderr fed by the pull's ``progress(received, expected)``."""
     if disabled:
         yield None
@@ -589,7 +590,7 @@ def _pull_progress(disabled: bool):
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
 
-    columns = (TextColumn("pulling from Elasticsearch"), BarColumn(), MofNCompleteColumn(),
+    columns = (TextColumn(f"pulling from {product}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("docs"), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=_console(stderr=True), transient=True) as bar:
         task = bar.add_task("pull", total=None)
