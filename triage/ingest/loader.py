@@ -288,11 +288,14 @@ def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
         if all(isinstance(part.dtype, pd.CategoricalDtype) for part in parts):
             try:
                 columns[column] = pd.Series(union_categoricals(parts, sort_categories=True))
-            except TypeError:  # categories of different types (e.g. an all-empty part's)
-                pass
+            except TypeError:  # categories of different types (an all-empty part's are float)
+                alike = [part.cat.set_categories(part.cat.categories.astype(object)) for part in parts]
+                columns[column] = pd.Series(union_categoricals(alike, sort_categories=True))
         if columns[column] is None:
             columns[column] = pd.concat(parts, ignore_index=True)
-    return pd.DataFrame(columns)
+    # copy=False: the columns are fresh already; stacking them into 2-D blocks
+    # would copy every value once more for nothing.
+    return pd.DataFrame(columns, copy=False)
 
 
 def typed_chunk(events: list[dict[str, Any]]) -> pd.DataFrame:
