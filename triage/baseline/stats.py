@@ -11,7 +11,6 @@ import re
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from triage.baseline.model import (LATENCY_SHIFT, NEW_TEMPLATE, NEW_UPSTREAM, OVER_REPRESENTED, STATUS_SHIFT,
                                    BaselineFinding)
@@ -40,6 +39,8 @@ def template_key(service: object, message: object) -> str:
 
 def fisher_greater(k1: np.ndarray, n1: np.ndarray | int, k0: np.ndarray, n0: np.ndarray | int) -> np.ndarray:
     """One-sided Fisher's exact p-values that ``k1/n1`` exceeds ``k0/n0`` (vectorised)."""
+    from scipy import stats  # here, not at the top: it takes half a second, and most runs test nothing
+
     k1, k0 = np.asarray(k1), np.asarray(k0)
     total = np.asarray(n1) + np.asarray(n0)
     return stats.hypergeom.sf(k1 - 1, total, k1 + k0, np.asarray(n1))
@@ -155,6 +156,8 @@ def latency_findings(build: pd.DataFrame, baseline: pd.DataFrame, baseline_id: s
         median_a, median_b = float(np.median(a)), float(np.median(b))
         if median_a < MIN_LATENCY_RATIO * max(median_b, 1.0):
             continue
+        from scipy import stats
+
         p = float(stats.mannwhitneyu(a, b, alternative="greater").pvalue)
         if p >= alpha:
             continue
