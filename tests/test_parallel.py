@@ -2,6 +2,8 @@
 exactly what reading it in one process gives."""
 from __future__ import annotations
 
+import multiprocessing
+
 import pandas as pd
 import pytest
 
@@ -76,3 +78,22 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
         values = plain[column].astype(object)
         plain[column] = values.where(values.notna(), None)
     return plain
+
+
+def test_workers_are_forked_before_any_other_thread_starts(window, monkeypatch):
+    """A worker forked by a feeder thread while this thread was importing a format
+    module waited for that import's lock forever (a capped read of the 1M-event
+    window hung two runs in three). Workers must exist before any thread starts."""
+    started = []
+    real_start = parallel.threading.Thread.start
+
+    def start(thread):
+        # Raised here, the failure stops the read instead of hanging it.
+        assert multiprocessing.active_children(), "a thread started before the workers were forked"
+        started.append(thread)
+        real_start(thread)
+
+    monkeypatch.setattr(parallel.threading.Thread, "start", start)
+    monkeypatch.setattr(parallel, "PARALLEL_BYTES", 0)
+    capped = loader.load_build(window, "bench", workers=2, max_events=5_000)
+    assert len(capped.events) == 5_000 and started

@@ -146,8 +146,14 @@ def _run(jobs: list[Job], workers: int, progress: Progress | None) -> dict[Job, 
     errors: list[BaseException] = []
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    # A worker forked while another thread of this process holds a lock (an import's,
+    # say) waits for it forever. So every format module is imported first, and the
+    # workers are forked from this thread before the feeder threads exist.
+    registry.ingestors()
     # Workers read with the cyclic collector off, as this process does (loader.cyclic_gc_paused).
     with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context, initializer=gc.disable) as pool:
+        pool.submit(os.getpid).result()
+
         def feed() -> None:
             try:
                 while True:
