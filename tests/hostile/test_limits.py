@@ -107,8 +107,37 @@ def test_max_events_keeps_small_sources_whole_and_names_the_cut_ones():
     for path in cut:  # the first events of the file are the ones kept
         first = whole.events[whole.events["source"] == path]["line"].head(share).tolist()
         assert capped.events[capped.events["source"] == path]["line"].tolist() == first
-        assert (f"{path}: cut by --max-events 1000: kept its first {share} events (to line {first[-1]}); "
-                f"the rest of the file was not used") in capped.warnings
+        assert any(w.startswith(f"{path}: cut by --max-events 1000: kept its first {share} events "
+                                f"(to line {first[-1]}); the rest of the file was not used")
+                   for w in capped.warnings)
+
+
+def test_max_events_names_the_failed_tests_that_ran_after_a_cut():
+    """A cut source lacks whatever a failure logged after its last kept event: the
+    warning names those tests, and an unlinked failure says which files stopped."""
+    capped = api.load_build("1234", SAMPLE, max_events=1000)
+    assert set(capped.cuts) == {w.split(":")[0] for w in capped.warnings if "cut by --max-events" in w}
+    failed = [t for t in capped.tests if t.failed]
+    for path, cut in capped.cuts.items():
+        kept = capped.events.loc[capped.events["source"] == path, "ts"].max().timestamp()
+        assert cut.last_ts == pytest.approx(kept)
+        later = [t.name for t in failed if t.started_at > kept]
+        warning = next(w for w in capped.warnings if w.startswith(f"{path}: cut by"))
+        assert warning.endswith(f"{len(later)} failed test(s) started after its last kept event, so "
+                                f"their evidence from it is missing: " + ", ".join(later[:3])
+                                + (f" and {len(later) - 3} more" if len(later) > 3 else "")) == bool(later)
+    gateway = capped.cuts["logs/gateway/kong.log.gz"]
+    assert all(t.started_at > gateway.last_ts for t in failed)  # the gateway log stopped before any failure
+
+    report = api.run("1234", SAMPLE, max_events=1000)
+    unknown = [f for f in report.failures if f.category.value == "unknown"]
+    assert unknown, "with 1000 events some failure must lose its evidence"
+    for failure in unknown:
+        assert ("--max-events stopped reading logs/gateway/kong.log.gz at line "
+                f"{gateway.last_line}, before the test started, so its events from then on were not read"
+                ) in failure.missing
+    whole = api.run("1234", SAMPLE)
+    assert not any("--max-events" in m for f in whole.failures for m in f.missing)
 
 
 def test_max_events_is_the_same_read_serially_or_in_parallel(monkeypatch):

@@ -15,6 +15,7 @@ from triage.correlate.links import (
     LinkIndex, concurrency_of, infer_runner_ip, link_by_ids, link_by_tags, link_by_window,
     test_window,
 )
+from triage.ingest.caps import Cut, started_after
 from triage.ingest.loader import LoadedBuild
 from triage.model import EVENT_COLUMNS, Layer, Link, TestResult
 
@@ -77,7 +78,7 @@ def correlate(build: LoadedBuild) -> Correlation:
             links = link_by_window(test, index, runner_ip, concurrency_of(test, build.tests), taken)
         timeline = build_timeline(events, test, links, context)
         results.append(CorrelatedFailure(test, links, timeline,
-                                         missing_evidence(test, links, runner_ip)))
+                                         missing_evidence(test, links, runner_ip, build.cuts)))
     return Correlation(events, offsets, results, runner_ip, origin)
 
 
@@ -135,7 +136,10 @@ def test_events(test: TestResult) -> pd.DataFrame:
     return frame
 
 
-def missing_evidence(test: TestResult, links: list[Link], runner_ip: str | None) -> list[str]:
+def missing_evidence(test: TestResult, links: list[Link], runner_ip: str | None,
+                     cuts: dict[str, Cut] | None = None) -> list[str]:
+    """What an unlinked failure lacked; ``cuts`` (sources ``--max-events`` cut) add
+    the files that stopped being read before the test started."""
     if links:
         return []
     missing = ["no request or trace id in the test's output matched a logged request",
@@ -146,4 +150,8 @@ def missing_evidence(test: TestResult, links: list[Link], runner_ip: str | None)
         missing.append("the runner's client IP is unknown (set runner_ip in build.json)")
     else:
         missing.append(f"no request from the runner ({runner_ip}) was logged during the test")
+    for path, cut in sorted((cuts or {}).items()):
+        if test.name in started_after(cut, [test]):
+            missing.append(f"--max-events stopped reading {path} at line {cut.last_line}, before the "
+                           "test started, so its events from then on were not read")
     return missing

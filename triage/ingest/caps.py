@@ -13,15 +13,19 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
+import pandas as pd
+
 READ_SLACK = 1.5  # estimates are rough: read a little more, trim exactly after
 
 
 @dataclass
 class Cut:
-    """Where a source stopped: events kept and the line of the last one."""
+    """Where a source stopped: events kept, the line of the last one, and the
+    latest time among them (epoch seconds): events after it were not read."""
 
     kept: int
     last_line: int | None
+    last_ts: float | None = None
 
 
 def level(counts: Iterable[float], total: int) -> int | None:
@@ -47,20 +51,39 @@ def read_caps(estimates: dict[Any, float], total: int) -> dict[Any, int | None]:
 def take(events: Iterable[dict[str, Any]], cap: int, cuts: dict[str, Cut], key: str) -> Iterator[dict[str, Any]]:
     """The first ``cap`` events; records a ``Cut`` under ``key`` if more were coming."""
     kept = 0
-    last_line = None
+    last_line = last_ts = None
     for event in events:
         if kept >= cap:
-            cuts[key] = Cut(kept, last_line)
+            cuts[key] = Cut(kept, last_line, last_ts)
             return
         kept += 1
         last_line = event.get("line")
+        ts = event.get("ts")
+        if isinstance(ts, (int, float)) and (last_ts is None or ts > last_ts):
+            last_ts = float(ts)
         yield event
 
 
-def warning(path: str, cut: Cut, total: int) -> str:
+def warning(path: str, cut: Cut, total: int, later: list[str] | None = None) -> str:
+    """The report's warning for a cut source; ``later`` names the failed tests that
+    started after its last kept event (``started_after``)."""
     where = f" (to line {cut.last_line})" if cut.last_line is not None else ""
-    return (f"{path}: cut by --max-events {total}: kept its first {cut.kept} events{where}; "
+    text = (f"{path}: cut by --max-events {total}: kept its first {cut.kept} events{where}; "
             f"the rest of the file was not used")
+    if later:
+        shown = ", ".join(later[:3]) + (f" and {len(later) - 3} more" if len(later) > 3 else "")
+        text += (f"; {len(later)} failed test(s) started after its last kept event, so their "
+                 f"evidence from it is missing: {shown}")
+    return text
+
+
+def started_after(cut: Cut, tests: Iterable[Any]) -> list[str]:
+    """Names of the failed ``tests`` (``TestResult``) that started after ``cut``'s
+    last kept event."""
+    if cut.last_ts is None:
+        return []
+    return [test.name for test in tests
+            if test.failed and test.started_at is not None and test.started_at > cut.last_ts]
 
 
 def settle(results: dict[str, Any], total: int, reread: Callable[[str, int | None], Any]) -> None:
@@ -77,18 +100,16 @@ def settle(results: dict[str, Any], total: int, reread: Callable[[str, int | Non
             results[path] = reread(path, share)
 
 
-def trim(results: list[Any], total: int) -> list[str]:
+def trim(results: list[Any], total: int) -> None:
     """Cut read sources (``SourceResult``s with event frames) to exact shares of
-    ``total``; returns one warning per source that was cut, in path order."""
+    ``total``, recording each cut in ``result.cut``."""
     counts = {id(r): len(r.frame) for r in results if r.frame is not None}
     share = level(counts.values(), total)
-    found = []
-    for result in sorted(results, key=lambda r: r.info.path):
+    for result in results:
         if result.frame is not None and share is not None and len(result.frame) > share:
             result.frame = result.frame.iloc[:share].copy()
             result.info.events = share
             lines = result.frame["line"].dropna()
-            result.cut = Cut(share, int(lines.iloc[-1]) if len(lines) else None)
-        if result.cut is not None:
-            found.append(warning(result.info.path, result.cut, total))
-    return found
+            latest = result.frame["ts"].max()
+            result.cut = Cut(share, int(lines.iloc[-1]) if len(lines) else None,
+                             None if pd.isna(latest) else latest.timestamp())

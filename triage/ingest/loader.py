@@ -110,6 +110,7 @@ class LoadedBuild:
     sources: list[SourceInfo]
     manifests: dict[str, Any]
     warnings: list[str]
+    cuts: dict[str, caps.Cut] = field(default_factory=dict)  # sources --max-events cut, by path
 
 
 def layer_from_path(display: str) -> Layer | None:
@@ -375,7 +376,6 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
         limits = caps.read_caps({job: _estimated_lines(job[0], job[0].stat().st_size) for job in jobs},
                                 max_events)
     done = _ProgressCounter(progress, {d: p.stat().st_size for p, d in jobs}) if progress else None
-    cut_warnings = []
     with cyclic_gc_paused():
         for result in read_all(jobs, workers, done, limits):
             results[result.info.path] = result
@@ -383,7 +383,7 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
             paths = {job[1]: job[0] for job in jobs}
             caps.settle(results, max_events,
                         lambda display, cap: read_source(paths[display], display, as_frame=True, max_events=cap))
-            cut_warnings = caps.trim(list(results.values()), max_events)
+            caps.trim(list(results.values()), max_events)
     ordered = [results[key] for key in sorted(results)]
     metadata: dict[str, Any] = {}
     manifests: dict[str, Any] = {}
@@ -400,14 +400,16 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
         if result.frame is not None and len(result.frame):
             frames.append(result.frame)
         warnings.extend(source_warnings(info))
-    warnings.extend(cut_warnings)
+    cuts = {result.info.path: result.cut for result in ordered if result.cut is not None}
+    warnings.extend(caps.warning(path, cut, max_events or 0, caps.started_after(cut, tests))
+                    for path, cut in cuts.items())
     if require_tests and not tests:
         raise NoTestReportError(build_id, str(build_dir))
     events = concat_frames(frames) if frames else typed_chunk([])
     return LoadedBuild(
         build_id=build_id, path=build_dir, metadata=metadata, tests=tests,
         events=finish_frame(events), sources=[r.info for r in ordered],
-        manifests=manifests, warnings=warnings,
+        manifests=manifests, warnings=warnings, cuts=cuts,
     )
 
 
