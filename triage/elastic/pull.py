@@ -9,14 +9,12 @@ frames, not a list of dicts.
 """
 from __future__ import annotations
 
-import gc
 import math
 import multiprocessing
 import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from queue import Empty
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -26,8 +24,7 @@ from triage.elastic.client import SearchClient, call, connect, page_sort
 from triage.elastic.errors import EsIndexMissing, EsSourceError
 from triage.elastic.convert import DocumentConverter
 from triage.elastic.settings import EsSettings
-from triage.ingest.loader import finish_frame, typed_chunk
-from triage.model import EVENT_COLUMNS
+from triage.ingest.loader import cyclic_gc_paused, finish_frame, typed_chunk
 
 CHUNK_ROWS = 50_000
 # progress(documents received so far, documents expected so far)
@@ -104,23 +101,8 @@ def pull_events(settings: EsSettings, window: Window, *, client: SearchClient | 
     is set and the documents received before it are kept (the caller decides if
     partial data is acceptable). Raises nothing else either; see ``IndexPull``.
     """
-    with _gc_paused():
+    with cyclic_gc_paused():
         return _pull_all(settings, window, client or connect(settings), progress)
-
-
-@contextmanager
-def _gc_paused():
-    """The cyclic GC off while pages are decoded: a pull builds millions of small
-    acyclic objects (dicts, lists, strings) that reference counting frees anyway,
-    and each collection would walk all the rows held so far (about a third of the
-    pull's time, measured). The previous state comes back afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _pull_all(settings: EsSettings, window: Window, client: SearchClient,
@@ -339,7 +321,7 @@ def _read_slice(settings: EsSettings, layer: str, index: str, slices: int,
     """In a child: one slice's frames, its document count and its failure, if any."""
     pull = IndexPull(layer=layer, index=index, slices=slices)
     reader = _SliceReader(connect(settings), settings, pull, query, pit_id, _QueueCounter())
-    with _gc_paused():
+    with cyclic_gc_paused():
         reader.read(slice_id)
     parts = [frame.astype({c: "category" for c in _TRANSFER_CATEGORIES}) for frame in reader.frames]
     failure = reader.problem
