@@ -151,7 +151,7 @@ def missing_evidence(test: TestResult, links: list[Link], runner_ip: str | None,
     else:
         missing.append(f"no request from the runner ({runner_ip}) was logged during the test")
     for path, cut in sorted((cuts or {}).items()):
-        if test.name in started_after(cut, [test]):
+        if started_after(cut, test):
             missing.append(f"--max-events stopped reading {path} at line {cut.last_line}, before the "
                            "test started, so its events from then on were not read")
     return missing

@@ -66,7 +66,7 @@ def take(events: Iterable[dict[str, Any]], cap: int, cuts: dict[str, Cut], key: 
 
 def warning(path: str, cut: Cut, total: int, later: list[str] | None = None) -> str:
     """The report's warning for a cut source; ``later`` names the failed tests that
-    started after its last kept event (``started_after``)."""
+    started after its last kept event."""
     where = f" (to line {cut.last_line})" if cut.last_line is not None else ""
     text = (f"{path}: cut by --max-events {total}: kept its first {cut.kept} events{where}; "
             f"the rest of the file was not used")
@@ -77,13 +77,9 @@ def warning(path: str, cut: Cut, total: int, later: list[str] | None = None) -> 
     return text
 
 
-def started_after(cut: Cut, tests: Iterable[Any]) -> list[str]:
-    """Names of the failed ``tests`` (``TestResult``) that started after ``cut``'s
-    last kept event."""
-    if cut.last_ts is None:
-        return []
-    return [test.name for test in tests
-            if test.failed and test.started_at is not None and test.started_at > cut.last_ts]
+def started_after(cut: Cut, test: Any) -> bool:
+    """Whether ``test`` (a ``TestResult``) started after ``cut``'s last kept event."""
+    return cut.last_ts is not None and test.started_at is not None and test.started_at > cut.last_ts
 
 
 def settle(results: dict[str, Any], total: int, reread: Callable[[str, int | None], Any]) -> None:

@@ -276,6 +276,14 @@ def as_categories(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _union_categories(parts: list[pd.Series]) -> pd.Categorical:
+    try:
+        return union_categoricals(parts, sort_categories=True)
+    except TypeError:  # categories of different types (an all-empty part's are float)
+        alike = [part.cat.set_categories(part.cat.categories.astype(object)) for part in parts]
+        return union_categoricals(alike, sort_categories=True)
+
+
 def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """``frames`` one after another. A column that is categorical in all of them
     is joined by remapping codes (categories sorted, as ``astype("category")``
@@ -285,14 +293,9 @@ def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
     columns = {}
     for column in frames[0].columns:
         parts = [frame[column] for frame in frames]
-        columns[column] = None
         if all(isinstance(part.dtype, pd.CategoricalDtype) for part in parts):
-            try:
-                columns[column] = pd.Series(union_categoricals(parts, sort_categories=True))
-            except TypeError:  # categories of different types (an all-empty part's are float)
-                alike = [part.cat.set_categories(part.cat.categories.astype(object)) for part in parts]
-                columns[column] = pd.Series(union_categoricals(alike, sort_categories=True))
-        if columns[column] is None:
+            columns[column] = pd.Series(_union_categories(parts))
+        else:
             columns[column] = pd.concat(parts, ignore_index=True)
     # copy=False: the columns are fresh already; stacking them into 2-D blocks
     # would copy every value once more for nothing.
@@ -401,7 +404,8 @@ def load_build(build_dir: Path, build_id: str, *, require_tests: bool = True,
             frames.append(result.frame)
         warnings.extend(source_warnings(info))
     cuts = {result.info.path: result.cut for result in ordered if result.cut is not None}
-    warnings.extend(caps.warning(path, cut, max_events or 0, caps.started_after(cut, tests))
+    warnings.extend(caps.warning(path, cut, max_events or 0,
+                                 [t.name for t in tests if t.failed and caps.started_after(cut, t)])
                     for path, cut in cuts.items())
     if require_tests and not tests:
         raise NoTestReportError(build_id, str(build_dir))
