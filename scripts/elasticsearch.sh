@@ -303,26 +303,18 @@ show_logs() {
 # ---------------------------------------------------------------- commands
 
 install_dist() {
-    exec 8>"${CACHE}/.lock-dist"
-    flock -w 600 8 || die "another elasticsearch.sh holds ${CACHE}/.lock-dist"
     fetch_zip
     unpack_dist
-    exec 8>&-
 }
 
 cmd_start() {
     need_tools
     with_lock
-    local pid
-    if pid=$(running_pid); then
-        log "already running (pid ${pid})"
-        healthy || die "pid ${pid} is running but ${URL} is not yellow; see ${ES_LOG}"
-        echo "$URL"; return 0
-    fi
+    already_running "$ES_LOG" && return 0
     check_port_free
     JDK=$(find_jdk)
     ensure_user
-    install_dist
+    with_dist_lock install_dist
     ensure_reachable
     prepare_node
     add_secure_user

@@ -73,6 +73,22 @@ with_lock() {
     flock -w 600 9 || die "another ${SCRIPT_NAME} holds ${CACHE}/.lock-${PORT}"
 }
 
+with_dist_lock() {  # runs "$@" holding the lock on the distribution all ports share
+    exec 8>"${CACHE}/.lock-dist"
+    flock -w 600 8 || die "another ${SCRIPT_NAME} holds ${CACHE}/.lock-dist"
+    "$@"
+    exec 8>&-
+}
+
+# With this script's node up: says so, checks it is healthy, prints the URL.
+already_running() {  # $1 = the node's log, named when it is not healthy
+    local pid
+    pid=$(running_pid) || return 1
+    log "already running (pid ${pid})"
+    healthy || die "pid ${pid} is running but ${URL} is not yellow; see $1"
+    echo "$URL"
+}
+
 cmd_stop() {
     with_lock
     local pid t0

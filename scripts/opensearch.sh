@@ -187,25 +187,13 @@ check_distribution() {
 
 # ---------------------------------------------------------------- commands
 
-locked_install() {
-    exec 8>"${CACHE}/.lock-dist"
-    flock -w 600 8 || die "another opensearch.sh holds ${CACHE}/.lock-dist"
-    install_dist
-    exec 8>&-
-}
-
 cmd_start() {
     need_tools
     with_lock
-    local pid
-    if pid=$(running_pid); then
-        log "already running (pid ${pid})"
-        healthy || die "pid ${pid} is running but ${URL} is not yellow; see ${OS_LOG}"
-        echo "$URL"; return 0
-    fi
+    already_running "$OS_LOG" && return 0
     check_port_free
     JDK=$(find_jdk)
-    locked_install
+    with_dist_lock install_dist
     prepare_node
     local t0; t0=$(now)
     log "starting OpenSearch ${OS_VERSION} on ${URL} (JDK ${JDK}, heap ${HEAP}, data ${NODE}/data)"
