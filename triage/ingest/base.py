@@ -385,6 +385,11 @@ class Ingestor:
         """Events (dicts keyed by ``EVENT_COLUMNS``), or TestResults for test reports."""
         raise NotImplementedError
 
+    def parse_rows(self, source: SourceFile, ctx: ParseContext) -> Iterator[list[tuple]] | None:
+        """The events of ``parse`` as blocks of rows (``triage.ingest.rows``), or
+        None where the format has no faster way than its event dicts."""
+        return None
+
     def splittable(self, head: Head) -> bool:
         """Whether a file whose start is ``head`` can be parsed in pieces cut at
         newlines, each as if it were a file of its own (no state across lines)."""
@@ -406,20 +411,26 @@ class LineIngestor(Ingestor):
         return True
 
     def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
-        parse_line = self.parse_line
+        event_of_line = self.event_of_line
         for lineno, text in enumerate(chain.from_iterable(line_blocks(source)), 1):
-            if not text or text.isspace():
-                continue
-            try:
-                event = parse_line(text)
-            except LINE_ERRORS as exc:
-                ctx.skip(lineno, f"not a valid {self.name} line: {type(exc).__name__}: {exc}")
-                continue
-            if event is None:
-                ctx.skip_line(lineno, f"not a valid {self.name} line", text)
-                continue
-            event["line"] = lineno
-            yield event
+            event = event_of_line(lineno, text, ctx)
+            if event is not None:
+                yield event
+
+    def event_of_line(self, lineno: int, text: str, ctx: ParseContext) -> dict[str, Any] | None:
+        """The event of one line (``line`` set), or None: blank, or skipped in ``ctx``."""
+        if not text or text.isspace():
+            return None
+        try:
+            event = self.parse_line(text)
+        except LINE_ERRORS as exc:
+            ctx.skip(lineno, f"not a valid {self.name} line: {type(exc).__name__}: {exc}")
+            return None
+        if event is None:
+            ctx.skip_line(lineno, f"not a valid {self.name} line", text)
+            return None
+        event["line"] = lineno
+        return event
 
 
 class JsonLineIngestor(LineIngestor):

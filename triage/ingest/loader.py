@@ -21,6 +21,7 @@ from triage.errors import NoTestReportError
 from triage.ingest import caps, registry
 from triage.ingest.base import GZIP_MAGIC, Head, Ingestor, ParseContext, SourceFile, UnreadableSource
 from triage.ingest.ids import normalize_request_id, normalize_trace_id
+from triage.ingest.rows import typed_rows
 from triage.model import EVENT_COLUMNS, Layer, SourceInfo, SourceKind, TestResult
 
 LAYER_NAMES = {layer.value for layer in Layer}
@@ -146,7 +147,9 @@ def read_source(path: Path, display: str | None = None, *,
         info.format, info.kind = ingestor.name, ingestor.kind
         ctx = ParseContext(source.display)
         result = SourceResult(info)
-        parsed = ingestor.parse(source, ctx)
+        rows = (ingestor.parse_rows(source, ctx)
+                if as_frame and max_events is None and ingestor.kind is SourceKind.EVENTS else None)
+        parsed = ingestor.parse(source, ctx) if rows is None else iter(())
         cuts: dict[str, caps.Cut] = {}
         if max_events is not None and ingestor.kind is SourceKind.EVENTS:
             parsed = caps.take(parsed, max_events, cuts, source.display)
@@ -154,7 +157,9 @@ def read_source(path: Path, display: str | None = None, *,
             layer = (layer_from_path(source.display) or ingestor.layer).value
             info.layer = layer
             stamp = (source.display, layer, _service_from_path(source.display))
-            if as_frame:
+            if rows is not None:
+                result.frame = _drain_rows(rows, info, stamp)
+            elif as_frame:
                 result.frame = _drain_frames(parsed, info, stamp)
             else:
                 result.events = _drain(parsed, info)
@@ -235,6 +240,22 @@ def _drain_frames(parsed, info: SourceInfo, stamp: tuple[str, str, str]) -> pd.D
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
+def _drain_rows(blocks, info: SourceInfo, stamp: tuple[str, str, str]) -> pd.DataFrame:
+    """Like ``_drain_frames``, for a format that reads into rows (``triage.ingest.rows``)."""
+    frames: list[pd.DataFrame] = []
+    count = 0
+    try:
+        for rows in blocks:
+            frames.append(typed_rows(rows, *stamp))
+            count += len(rows)
+    except UnreadableSource as exc:
+        info.status, info.reason = exc.status, f"{exc}; kept the {count} events read before it"
+    if not frames:
+        frames.append(typed_rows([], *stamp))
+    info.events = count
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
 def _service_from_path(display: str) -> str:
     name = Path(display).name
     for suffix in (".gz", ".log", ".json", ".ndjson", ".jsonl", ".txt", ".logfmt"):
@@ -304,16 +325,30 @@ def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def typed_chunk(events: list[dict[str, Any]]) -> pd.DataFrame:
     """Event dicts as a frame with numeric columns, times, ids and levels normalised."""
-    frame = pd.DataFrame.from_records(events, columns=list(EVENT_COLUMNS))
+    return typed_frame(pd.DataFrame.from_records(events, columns=list(EVENT_COLUMNS)))
+
+
+def typed_frame(frame: pd.DataFrame, *, ids_canonical: bool = False) -> pd.DataFrame:
+    """``frame`` (one column per ``EVENT_COLUMNS`` name, as read) with numeric
+    columns, times, levels and (unless already ``ids_canonical``) ids normalised."""
     frame["ts"] = pd.to_datetime(pd.to_numeric(frame["ts"], errors="coerce"), unit="s", utc=True)
     for column in ("status", "upstream_status", "line"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     for column in ("latency_ms", "upstream_latency_ms"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    frame["request_id"] = _map_unique(frame["request_id"], normalize_request_id)
-    frame["trace_id"] = _map_unique(frame["trace_id"], normalize_trace_id)
-    frame["level"] = _map_unique(frame["level"], _normalize_level)
+    if not ids_canonical:
+        frame["request_id"] = _map_unique(frame["request_id"], normalize_request_id)
+        frame["trace_id"] = _map_unique(frame["trace_id"], normalize_trace_id)
+    frame["level"] = _levels(frame["level"])
     return frame
+
+
+def _levels(series: pd.Series) -> pd.Series:
+    """Levels normalised (``_normalize_level``), once per distinct spelling."""
+    codes, spellings = pd.factorize(series.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    normalised = np.array([_normalize_level(s if type(s) is str else str(s)) for s in spellings.tolist()]
+                          + [None], dtype=object)
+    return pd.Series(normalised[codes], index=series.index, dtype=object)
 
 
 def _map_unique(series: pd.Series, func) -> pd.Series:
