@@ -97,3 +97,33 @@ def test_workers_are_forked_before_any_other_thread_starts(window, monkeypatch):
     monkeypatch.setattr(parallel, "PARALLEL_BYTES", 0)
     capped = loader.load_build(window, "bench", workers=2, max_events=5_000)
     assert len(capped.events) == 5_000 and started
+
+
+def test_a_workers_frame_crosses_over_exactly(tmp_path, monkeypatch):
+    """Ids and attrs travel from a worker as msgpack: nested attrs and non-ASCII text
+    come back as they were; a column msgpack cannot carry (an int past 64 bits)
+    stays in the pickled frame."""
+    events = [
+        {"ts": 1.5, "message": "caf\u00e9", "request_id": "76e84bd5404950ffee0042381ef7ea15",
+         "trace_id": "0d54746935f7a56f8533f6a09d33b296", "span_id": "28dfea8e4d4817be",
+         "attrs": {"forwarded_for": ["203.0.113.9", "10.0.0.1"], "n": {"x": 2.5, "ok": True}}},
+        {"ts": 2.0, "message": "second", "attrs": {"big": 123456789012345678901234567890}},
+        {"ts": 3.0, "message": "third"},
+    ]
+    frame = loader.as_categories(loader.typed_chunk(events))
+    info = loader.SourceInfo(path="app/x.log", format="json-lines")
+    monkeypatch.setattr(parallel, "_read_categorised",
+                        lambda job: (loader.SourceResult(info, frame=frame.copy()), 3))
+    job = parallel.Job(tmp_path / "x.log", "app/x.log", 10, 3.0)
+    result, lines, packed = parallel._read_for_transfer(job)
+    assert {"request_id", "trace_id", "span_id"} <= set(packed) and "attrs" not in packed
+    crossed, _ = parallel._unpacked(result, lines, packed)
+    assert list(crossed.frame.columns) == list(frame.columns)
+    for column in frame.columns:
+        assert _values(crossed.frame[column]) == _values(frame[column]), column
+    assert crossed.frame["attrs"][1]["big"] == 123456789012345678901234567890
+
+
+def _values(series: pd.Series) -> list:
+    """Values with every spelling of missing (None, NaN, NA) as None."""
+    return [None if not isinstance(v, (dict, list)) and pd.isna(v) else v for v in series.tolist()]

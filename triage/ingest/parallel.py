@@ -19,6 +19,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+import msgspec
+import numpy as np
+import pandas as pd
+
 
 from triage.ingest import registry
 from triage.ingest.base import (GZIP_MAGIC, MAX_EXAMPLES, UTF8_BOM, UTF16_SNIFF_BYTES, Head,
@@ -161,7 +165,7 @@ def _run(jobs: list[Job], workers: int, progress: Progress | None) -> dict[Job, 
                         job = queue.popleft()
                     except IndexError:
                         return
-                    done[job] = pool.submit(_read_categorised, job).result()
+                    done[job] = _unpacked(*pool.submit(_read_for_transfer, job).result())
                     if progress is not None:
                         progress(job.display, job.size)
             except BaseException as exc:  # re-raised in the calling thread below
@@ -199,6 +203,48 @@ def _read_categorised(job: Job) -> tuple[SourceResult, int]:
     result, lines = _read(job)
     if result.frame is not None:
         as_categories(result.frame)
+    return result, lines
+
+
+# Columns of one-off Python objects (ids, attrs dicts) that cost most to pickle one
+# by one; a worker sends each as one msgpack blob instead (half the transfer time).
+PACKED_COLUMNS = ("request_id", "trace_id", "span_id", "attrs")
+_ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
+
+
+def _read_for_transfer(job: Job) -> tuple[SourceResult, int, dict[str, bytes]]:
+    """``_read_categorised`` in a worker: the frame without ``PACKED_COLUMNS``, and
+    those as msgpack. Their values are what readers put there (text, numbers, and
+    JSON-like dicts and lists), which msgpack gives back as they were; a column
+    it cannot encode (a huge int, an odd type) stays in the frame."""
+    result, lines = _read_categorised(job)
+    packed: dict[str, bytes] = {}
+    frame = result.frame
+    if frame is not None:
+        for column in PACKED_COLUMNS:
+            try:
+                packed[column] = _ENCODER.encode(frame[column].tolist())
+            except (TypeError, ValueError, OverflowError, msgspec.EncodeError):
+                continue
+        result.frame = frame.drop(columns=list(packed))
+        packed["__order__"] = _ENCODER.encode(list(frame.columns))
+    return result, lines, packed
+
+
+def _unpacked(result: SourceResult, lines: int, packed: dict[str, bytes]) -> tuple[SourceResult, int]:
+    """A worker's ``_read_for_transfer`` answer as ``_read_categorised``'s."""
+    if result.frame is None or not packed:
+        return result, lines
+    frame = result.frame
+    columns = {}
+    for name in _DECODER.decode(packed.pop("__order__")):
+        if name in packed:
+            values = _DECODER.decode(packed[name])
+            columns[name] = pd.Series(np.fromiter(values, dtype=object, count=len(values)),
+                                      index=frame.index, dtype=object, copy=False)
+        else:
+            columns[name] = frame[name]
+    result.frame = pd.DataFrame(columns, copy=False)
     return result, lines
 
 

@@ -82,6 +82,11 @@ def line_rows(ingestor: "LineIngestor", source: "SourceFile", ctx: "ParseContext
         yield rows
 
 
+def _constant(value: str, count: int) -> pd.Categorical:
+    """A column holding ``value`` in every row, as a category (nothing to hash)."""
+    return pd.Categorical.from_codes(np.zeros(count, dtype=np.int8), categories=[value])
+
+
 def typed_rows(rows: list[Row], source: str, layer: str, service: str) -> pd.DataFrame:
     """Rows as a typed events frame, as ``loader.typed_chunk`` types event dicts.
 
@@ -92,10 +97,17 @@ def typed_rows(rows: list[Row], source: str, layer: str, service: str) -> pd.Dat
     count = len(rows)
     columns = ([np.fromiter(values, dtype=object, count=count) for values in zip(*rows)] if rows
                else [np.empty(0, dtype=object) for _ in EVENT_COLUMNS])
-    data = dict(zip(EVENT_COLUMNS, columns))
-    data["source"] = np.full(count, source, dtype=object)
+    data: dict[str, Any] = dict(zip(EVENT_COLUMNS, columns))
+    data["source"] = _constant(source, count)
     for name, default in (("layer", layer), ("service", service)):
         values = data[name]
-        values[(values == None) | (values == "")] = default  # noqa: E711 - elementwise
-    frame = pd.DataFrame(data, copy=False)
+        missing = (values == None) | (values == "")  # noqa: E711 - elementwise
+        if missing.all():
+            data[name] = _constant(default, count)
+        else:
+            values[missing] = default
+    # Text stays object (no str inference over every value): repeated text becomes
+    # categories next (loader.as_categories), the rest object in the end anyway.
+    frame = pd.DataFrame({name: pd.Series(values, dtype=values.dtype, copy=False)
+                          for name, values in data.items()}, copy=False)
     return typed_frame(frame, ids_canonical=True)
