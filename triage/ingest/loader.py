@@ -290,9 +290,11 @@ def finish_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def as_categories(frame: pd.DataFrame) -> pd.DataFrame:
-    """Repeated text as categories: cheap to send between processes (codes plus
-    one copy of each value) and to join (``concat_frames``)."""
-    for column in REPEATED_TEXT:
+    """The few-valued text columns (``CATEGORY_COLUMNS``) as categories: cheap to
+    send between processes and to join (``concat_frames``). Text with many values
+    (paths, messages) is not worth hashing here: it is sent as msgpack
+    (``parallel.PACKED_COLUMNS``) and joined as plain objects."""
+    for column in CATEGORY_COLUMNS:
         frame[column] = frame[column].astype("category")
     return frame
 

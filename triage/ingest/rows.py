@@ -106,8 +106,8 @@ def typed_rows(rows: list[Row], source: str, layer: str, service: str) -> pd.Dat
             data[name] = _constant(default, count)
         else:
             values[missing] = default
-    # Text stays object (no str inference over every value): repeated text becomes
-    # categories next (loader.as_categories), the rest object in the end anyway.
+    # Text stays object (no str inference over every value): few-valued text becomes
+    # categories next (loader.as_categories), the rest is object in the end anyway.
     frame = pd.DataFrame({name: pd.Series(values, dtype=values.dtype, copy=False)
                           for name, values in data.items()}, copy=False)
     return typed_frame(frame, ids_canonical=True)
