@@ -110,10 +110,9 @@ def test_a_workers_frame_crosses_over_exactly(tmp_path, monkeypatch):
         {"ts": 2.0, "message": "second", "attrs": {"big": 123456789012345678901234567890}},
         {"ts": 3.0, "message": "third"},
     ]
-    frame = loader.as_categories(loader.typed_chunk(events))
+    frame = loader.typed_chunk(events)
     info = loader.SourceInfo(path="app/x.log", format="json-lines")
-    monkeypatch.setattr(parallel, "_read_categorised",
-                        lambda job: (loader.SourceResult(info, frame=frame.copy()), 3))
+    monkeypatch.setattr(parallel, "_read", lambda job: (loader.SourceResult(info, frame=frame.copy()), 3))
     job = parallel.Job(tmp_path / "x.log", "app/x.log", 10, 3.0)
     result, lines, packed = parallel._read_for_transfer(job)
     assert {"request_id", "trace_id", "span_id"} <= set(packed) and "attrs" not in packed

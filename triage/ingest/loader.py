@@ -289,12 +289,12 @@ def finish_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def as_categories(frame: pd.DataFrame) -> pd.DataFrame:
-    """The few-valued text columns (``CATEGORY_COLUMNS``) as categories: cheap to
-    send between processes and to join (``concat_frames``). Text with many values
-    (paths, messages) is not worth hashing here: it is sent as msgpack
-    (``parallel.PACKED_COLUMNS``) and joined as plain objects."""
-    for column in CATEGORY_COLUMNS:
+def as_categories(frame: pd.DataFrame, columns: tuple[str, ...] = CATEGORY_COLUMNS) -> pd.DataFrame:
+    """Text ``columns`` as categories: cheap to join (``concat_frames``) and to send
+    between processes (codes plus one copy of each value). By default only the
+    few-valued ones: hashing paths and messages costs more than it saves unless
+    they are to be sent (``REPEATED_TEXT``)."""
+    for column in columns:
         frame[column] = frame[column].astype("category")
     return frame
 

@@ -27,7 +27,8 @@ import pandas as pd
 from triage.ingest import registry
 from triage.ingest.base import (GZIP_MAGIC, MAX_EXAMPLES, UTF8_BOM, UTF16_SNIFF_BYTES, Head,
                                  SourceFile, utf16_encoding)
-from triage.ingest.loader import SourceResult, as_categories, concat_frames, line_bytes, read_source
+from triage.ingest.loader import (REPEATED_TEXT, SourceResult, as_categories, concat_frames, line_bytes,
+                                  read_source)
 from triage.model import SourceKind
 
 # Below this, a build is read by this process alone.
@@ -198,27 +199,29 @@ def _read(job: Job) -> tuple[SourceResult, int]:
 
 
 def _read_categorised(job: Job) -> tuple[SourceResult, int]:
-    """``_read``, with few-valued text as categories (``loader.as_categories``):
-    what a worker sends back, and what pieces are joined by."""
+    """``_read`` in this process, with few-valued text as categories
+    (``loader.as_categories``), as pieces are joined."""
     result, lines = _read(job)
     if result.frame is not None:
         as_categories(result.frame)
     return result, lines
 
 
-# Columns of many distinct Python objects (ids, text, attrs dicts) that cost most to
-# pickle one by one; a worker sends each as one msgpack blob instead (half the time).
-PACKED_COLUMNS = ("request_id", "trace_id", "span_id", "attrs", "path", "user_agent",
-                  "client_ip", "upstream_host", "error", "message")
+# Columns of one-off Python objects (ids, attrs dicts) that cost most to pickle one
+# by one; a worker sends each as one msgpack blob instead (half the transfer time).
+PACKED_COLUMNS = ("request_id", "trace_id", "span_id", "attrs")
 _ENCODER, _DECODER = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
 
 
 def _read_for_transfer(job: Job) -> tuple[SourceResult, int, dict[str, bytes]]:
-    """``_read_categorised`` in a worker: the frame without ``PACKED_COLUMNS``, and
-    those as msgpack. Their values are what readers put there (text, numbers, and
-    JSON-like dicts and lists), which msgpack gives back as they were; a column
-    it cannot encode (a huge int, an odd type) stays in the frame."""
-    result, lines = _read_categorised(job)
+    """``_read`` in a worker: all repeated text as categories (one copy
+    of each value crosses over, and stays shared), the frame without
+    ``PACKED_COLUMNS``, and those as msgpack. Their values are what readers put
+    there (text, numbers, JSON-like dicts and lists), which msgpack gives back as
+    they were; a column it cannot encode (a huge int, an odd type) stays in the frame."""
+    result, lines = _read(job)
+    if result.frame is not None:
+        as_categories(result.frame, REPEATED_TEXT)
     packed: dict[str, bytes] = {}
     frame = result.frame
     if frame is not None:
