@@ -22,7 +22,7 @@ from triage.ingest.base import (HEAD_BYTES, Head, JsonLineIngestor, ParseContext
                                 UnreadableSource, decode, to_float, to_int)
 from triage.ingest.base import LINE_ERRORS, raw_lines
 from triage.ingest.nginx import as_text
-from triage.ingest.ids import normalize_request_id, normalize_trace_id
+from triage.ingest.ids import _LOWER_TRACEPARENT, normalize_request_id, normalize_trace_id
 from triage.ingest.rows import BLOCK_ROWS, FastRow, Row, line_rows, row_of
 from triage.ingest.timeparse import _MAX_TS, parse_any, parse_epoch
 from triage.model import Layer
@@ -106,6 +106,13 @@ def _header_plan(headers: Any, request: bool) -> _HeaderPlan | None:
         "".join(headers.values())  # the quickest way to see that all are strings
     except TypeError:
         return None
+    plan = _plan_of(headers, request)
+    return plan if plan is not False else None  # type: ignore[return-value]
+
+
+def _plan_of(headers: dict[str, str], request: bool) -> _HeaderPlan | bool:
+    """The plan of string-valued ``headers`` (cached per shape), or False when a
+    name is not lower-case."""
     shape = tuple(headers)
     plans = _REQUEST_PLANS if request else _RESPONSE_PLANS
     plan = plans.get(shape)
@@ -113,7 +120,7 @@ def _header_plan(headers: Any, request: bool) -> _HeaderPlan | None:
         plan = _make_plan(shape, request)
         if len(plans) < _PLAN_LIMIT:
             plans[shape] = plan
-    return plan if plan is not False else None  # type: ignore[return-value]
+    return plan
 
 
 def _make_plan(shape: tuple[Any, ...], request: bool) -> _HeaderPlan | bool:
@@ -468,19 +475,6 @@ class _RowRecord(msgspec.Struct, kw_only=True, gc=False):
     consumer: Optional[_RowConsumer] = None
 
 
-def _plan_of(headers: dict[str, str], request: bool) -> _HeaderPlan | bool:
-    """``_header_plan`` for headers msgspec already checked to be strings: the plan,
-    or False when a name is not lower-case."""
-    shape = tuple(headers)
-    plans = _REQUEST_PLANS if request else _RESPONSE_PLANS
-    plan = plans.get(shape)
-    if plan is None:
-        plan = _make_plan(shape, request)
-        if len(plans) < _PLAN_LIMIT:
-            plans[shape] = plan
-    return plan
-
-
 def _record_row_reader() -> FastRow:
     """A function from a JSON line to its row when the line is a record as Kong
     writes it (the row ``event_of_line`` and ``row_of`` give), else None.
@@ -521,14 +515,16 @@ def _record_row_reader() -> FastRow:
         if "x-kong-upstream-latency" in response_headers:
             answered = False
         else:
-            answered = "x-kong-response-latency" in response_headers or (status >= 400 and not count)
+            answered = "x-kong-response-latency" in response_headers \
+                or (status >= 400 and not count)
             if answered and status >= 400:  # its reason: the dict path's kong_reason
                 return None
         attrs = _row_attrs(record, request, response_plan, request_plan, count, answered)
         method, path = request.method, request.uri
         method = (method if method != "" and method != "-" else None) if type(method) is str \
             else as_text(method)
-        path = (path if path != "" and path != "-" else None) if type(path) is str else as_text(path)
+        path = (path if path != "" and path != "-" else None) if type(path) is str \
+            else as_text(path)
         upstream_status = record.upstream_status
         header_status = response_headers.get("x-kong-upstream-status")
         if upstream_status is not None or header_status is not None:
@@ -591,38 +587,26 @@ def _row_attrs(record: _RowRecord, request: _RowRequest, response_plan: _HeaderP
     return attrs
 
 
-_HEX = "0123456789abcdef"
-
-
 def _row_request_id(request: _RowRequest, request_headers: dict[str, str],
                     response_headers: dict[str, str]) -> str | None:
-    """``normalize_request_id(_text(_request_id(...)))`` for a decoded ``_RowRecord``,
-    with the usual spellings (32 lower-case hex, a lower-case UUID) made canonical here."""
+    """``normalize_request_id(_text(_request_id(...)))`` for a decoded ``_RowRecord``."""
     raw = request_headers.get("x-request-id") or request_headers.get("x-kong-request-id") \
         or request_headers.get("kong-request-id") or request_headers.get("x-correlation-id") \
         or request.id \
         or response_headers.get("x-request-id") or response_headers.get("x-kong-request-id") \
         or response_headers.get("kong-request-id") or response_headers.get("x-correlation-id")
-    if type(raw) is str:
-        if len(raw) == 32:
-            if not raw.strip(_HEX) and raw.strip("0"):
-                return raw
-        elif len(raw) == 36 and raw[8] == raw[13] == raw[18] == raw[23] == "-":
-            compact = raw.replace("-", "")
-            if len(compact) == 32 and not compact.strip(_HEX):  # a lower-case UUID
-                return compact if compact.strip("0") else None
-    return normalize_request_id(_text(raw))
+    # ``_text`` only turns "" and "-" into None, which normalize_request_id does too.
+    return normalize_request_id(raw if type(raw) is str else _text(raw))
 
 
 def _row_trace_id(request_headers: dict[str, str], field: Any) -> str | None:
     """``normalize_trace_id(_text(_trace_id(...)))`` for a decoded ``_RowRecord``, with
-    a lower-case W3C traceparent made canonical here."""
+    a lower-case W3C traceparent (what Kong passes on) read here."""
     raw = request_headers.get("traceparent") or request_headers.get("x-b3-traceid") \
         or request_headers.get("x-amzn-trace-id") or request_headers.get("uber-trace-id") \
         or _record_trace(field)
-    if type(raw) is str and len(raw) == 55 and raw[2] == raw[35] == raw[52] == "-" \
-            and not raw.replace("-", "").strip(_HEX):
-        return raw[3:35]
+    if type(raw) is str and (parent := _LOWER_TRACEPARENT.fullmatch(raw)) is not None:
+        return parent.group(1)  # normalize_trace_id's answer for it
     return normalize_trace_id(_text(raw))
 
 
@@ -684,7 +668,8 @@ class KongJsonIngestor(JsonLineIngestor):
             if event is not None:
                 yield event
 
-    def event_of_line(self, lineno: int, line: bytes | str, ctx: ParseContext) -> dict[str, Any] | None:
+    def event_of_line(self, lineno: int, line: bytes | str,
+                      ctx: ParseContext) -> dict[str, Any] | None:
         """The event of one line (bytes as read, or text), or None: blank, or skipped in ``ctx``.
 
         msgspec reads the used parts of the line (orjson all of it where the parts
@@ -694,7 +679,8 @@ class KongJsonIngestor(JsonLineIngestor):
         """
         try:
             obj = _decode_record(line)
-        except (msgspec.MsgspecError, ValueError, RecursionError):  # not a record as Kong writes it: read it all
+        except (msgspec.MsgspecError, ValueError, RecursionError):
+            # not a record as Kong writes it: read it all
             try:
                 obj = orjson.loads(line)
             except orjson.JSONDecodeError:
