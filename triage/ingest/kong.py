@@ -528,7 +528,8 @@ def _record_row_reader() -> FastRow:
         upstream_status = record.upstream_status
         header_status = response_headers.get("x-kong-upstream-status")
         if upstream_status is not None or header_status is not None:
-            upstream_status = to_int(upstream_status) or to_int(header_status)
+            # ``or None``: a zero counts as no status there (the last try's, None here)
+            upstream_status = to_int(upstream_status) or to_int(header_status) or None
         started = record.started_at
         if 1e11 < started <= 1e14:  # epoch ms, as Kong writes it: parse_epoch's steps
             ts = started / 1e3
