@@ -242,11 +242,13 @@ def _reread_after(source: SourceFile, done: int, error: BaseException) -> Iterat
         raise source.cut_short(done, error) from error
 
 
-def line_blocks(source: SourceFile) -> Iterator[list[str]]:
+def line_blocks(source: SourceFile, raw: bool = False) -> Iterator[list[str]] | Iterator[list[bytes]]:
     """The lines of ``source`` (``.gz`` too) in blocks of about ``BLOCK_BYTES``.
 
     In: a source. Out: lists of lines numbered from 1 without gaps, each exactly
     as ``SourceFile.lines`` gives it, with a decode per block rather than per line.
+    With ``raw`` the lines stay bytes (``\r`` kept; ``decode(line).rstrip("\r\n")``
+    is the text line), except after a read error, where the rest comes as text.
     Raises: ``UnreadableSource`` as ``SourceFile.lines`` does, after the same lines.
     """
     done = 0  # lines handed out so far
@@ -270,7 +272,7 @@ def line_blocks(source: SourceFile) -> Iterator[list[str]]:
                 cut = block.rfind(b"\n")
                 pieces = [block[cut + 1:]] if cut + 1 < len(block) else []
                 size = len(block) - cut - 1
-                lines = _decode_lines(block[:cut])
+                lines = block[:cut].split(b"\n") if raw else _decode_lines(block[:cut])
                 done += len(lines)
                 yield lines
     except _READ_ERRORS as exc:
@@ -280,7 +282,8 @@ def line_blocks(source: SourceFile) -> Iterator[list[str]]:
             yield [text]
         return
     if pieces:
-        yield [decode(b"".join(pieces)[:MAX_LINE_BYTES]).rstrip("\r\n")]
+        last = b"".join(pieces)[:MAX_LINE_BYTES]
+        yield [last] if raw else [decode(last).rstrip("\r\n")]
 
 
 def _decode_lines(body: bytes) -> list[str]:

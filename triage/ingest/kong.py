@@ -659,7 +659,7 @@ class KongJsonIngestor(JsonLineIngestor):
         the rows keep ``read_source`` on one path for every Kong file)."""
         if not _json_lines(decode(source.read_bytes(HEAD_BYTES))):
             return _rows_of(self._parse_document(source, ctx))
-        return line_rows(self, source, ctx, _record_row_reader())
+        return line_rows(self, source, ctx, _record_row_reader(), raw=True)
 
     def _parse_lines(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
         """``JsonLineIngestor.parse``, faster: each raw line through ``event_of_line``."""

@@ -50,22 +50,26 @@ FastRow = Callable[[str, int], "Row | None"]
 
 
 def line_rows(ingestor: "LineIngestor", source: "SourceFile", ctx: "ParseContext",
-              fast_row: FastRow, event_of_line=None) -> Iterator[list[Row]]:
+              fast_row: FastRow, event_of_line=None, raw: bool = False) -> Iterator[list[Row]]:
     """Rows of every event line of ``source``, in blocks, in line order.
 
     ``fast_row(text, line)`` gives the row of a line it reads, or None: the line
     then goes through ``event_of_line`` (by default ``ingestor.event_of_line``,
     which counts it as skipped when it is no event), so the rows are the events
-    ``ingestor.parse`` would yield.
+    ``ingestor.parse`` would yield. With ``raw`` ``fast_row`` gets each line's
+    bytes as read (text after a read error), and declined lines are decoded for
+    ``event_of_line`` exactly as ``line_blocks`` decodes them.
     """
-    from triage.ingest.base import UnreadableSource, line_blocks
+    from triage.ingest.base import UnreadableSource, decode, line_blocks
 
     event_of_line = event_of_line or ingestor.event_of_line
     rows: list[Row] = []
     try:
-        for line, text in enumerate(chain.from_iterable(line_blocks(source)), 1):
+        for line, text in enumerate(chain.from_iterable(line_blocks(source, raw)), 1):
             row = fast_row(text, line)
             if row is None:
+                if raw and type(text) is bytes:
+                    text = decode(text).rstrip("\r\n")
                 event = event_of_line(line, text, ctx)
                 if event is None:
                     continue
