@@ -8,7 +8,7 @@ write one JSON object per line with ``@timestamp``, ``log.level``, ``message``,
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from msgspec import UNSET
 
@@ -228,22 +228,24 @@ def row_reader() -> FastRow:
     when ``FieldPicker`` reads it and its values take no unusual path in
     ``convert_ecs``; None otherwise.
 
-    Written for speed (a million lines): one unpack, the usual timestamp read
-    with its whole seconds cached, ids and methods cached per distinct value,
-    and the seldom-written names looked at only when one is there.
+    Written for speed (a million lines): one unpack, empty values ("" and "-",
+    which ``FieldMap.pick`` skips) made ``UNSET`` only on the lines that have
+    them, the usual timestamp read with its whole seconds cached, methods
+    cached, and the seldom-written names looked at only when one is there.
     """
     pick = _picker()
     seconds: dict[str, float] = {}
     methods: dict[str, str | None] = {}
-    request_ids: dict[str, str | None] = {}
-    trace_ids: dict[str, str | None] = {}
 
     def row(text: str, line: int) -> Row | None:
         values = pick(text)
         if values is None:
             return None
+        usual = values[:_COMMON]
+        if "-" in usual or "" in usual:
+            usual = _unset_empty(usual)
         (ts_text, level, message, service, trace, transaction, request, method, path, status,
-         duration, domain, address, client_address, dataset, logger, thread) = values[:_COMMON]
+         duration, domain, address, client_address, dataset, logger, thread) = usual
         # "2026-11-21T09:00:00.035Z" as iso_ts reads it; any other spelling declines.
         if not ts_text or len(ts_text) != 24 or ts_text[19] != "." or ts_text[23] != "Z":
             return None
@@ -253,62 +255,48 @@ def row_reader() -> FastRow:
             base = _whole_seconds(ts_text[:19], seconds)
             if base is None or millis is None:
                 return None
-        if not level or level == "-":
-            level = None
-        if not message or message == "-":
+        if not message:
             message, detail = "", None
         elif "\n" in message:
             message, detail = split_message(message)
         else:
             message, detail = message.rstrip("\r"), None
         if method:
-            method = methods.get(method, False)
-            if method is False:
-                method = _method(values[7], methods)
-        else:
-            method = None
-        if status is not UNSET and not 100 <= status <= 999:
-            status = None
-        if request and request != "-":
-            request = request_ids.get(request, False) or _cached(request, request_ids, normalize_request_id)
-        else:
-            request = None
-        if trace and trace != "-":
-            trace = trace_ids.get(trace, False) or _cached(trace, trace_ids, normalize_trace_id)
-        else:
-            trace = None
-        if not address or address == "-":
-            address = client_address if client_address and client_address != "-" else None
+            upper = methods.get(method, False)
+            method = _method(method, methods) if upper is False else upper
         attrs: dict[str, Any] = {"detail": detail} if detail else {}
-        if dataset and dataset != "-":
+        if dataset:
             attrs["dataset"] = dataset[:MAX_ATTR_CHARS]
-        if logger and logger != "-":
+        if logger:
             attrs["logger"] = logger[:MAX_ATTR_CHARS]
-        if thread and thread != "-":
+        if thread:
             attrs["thread"] = thread[:MAX_ATTR_CHARS]
-        if transaction and transaction != "-":
+        if transaction:
             attrs["transaction_id"] = transaction[:MAX_ATTR_CHARS]
-            span = transaction
-        else:
-            transaction = span = None
-        agent = None
-        if values[_SELDOM] != _SELDOM_UNSET:
-            (seldom_level, span_id, source_ip, source_address, agent, stream_dataset, code,
-             outcome, query, es_node, node, host) = values[_SELDOM]
-            level = level or _text(seldom_level)
-            span = _text(span_id) or span
-            address = address or _text(source_ip) or _text(source_address)
-            agent = _text(agent)
-            _seldom_attrs(attrs, dataset if dataset and dataset != "-" else stream_dataset,
-                          code, outcome, query, _text(es_node) or _text(node) or host)
-        return (base + millis, None, service if service and service != "-" else None, level,
-                request, trace, span, method, path if path and path != "-" else None,
-                None if status is UNSET else status,
+        agent = span = None
+        seldom = values[_SELDOM]
+        if seldom != _SELDOM_UNSET:
+            (level_name, span, source_ip, source_address, agent, stream_dataset, code, outcome,
+             query, es_node, node, host) = _unset_empty(seldom)
+            level = level or level_name
+            address = address or client_address or source_ip or source_address
+            _seldom_attrs(attrs, dataset or stream_dataset, code, outcome, query,
+                          es_node or node or host)
+        return (base + millis, None, service or None, level or None,
+                normalize_request_id(request) if request else None,
+                normalize_trace_id(trace) if trace else None, span or transaction or None,
+                method or None, path or None,
+                status if status is not UNSET and 100 <= status <= 999 else None,
                 None if duration is UNSET or duration < 0 else float(duration) * 1e-6,
-                domain if domain and domain != "-" else None, None, None, address, agent,
+                domain or None, None, None, address or client_address or None, agent or None,
                 message, None, attrs or None, None, line)
 
     return row
+
+
+def _unset_empty(values: Sequence[Any]) -> tuple[Any, ...]:
+    """``values`` with "" and "-" as ``UNSET``: absent, as ``FieldMap.pick`` has them."""
+    return tuple(UNSET if value == "" or value == "-" else value for value in values)
 
 
 # Milliseconds as iso_ts adds them: int(digits) / 10 ** 3.
@@ -335,19 +323,12 @@ def _method(method: str, methods: dict[str, str | None]) -> str | None:
     return upper
 
 
-def _cached(value: str, cache: dict[str, str | None], normalize) -> str | None:
-    """``normalize(value)``, kept for the next lines of the same request."""
-    if len(cache) >= 65_536:  # ids repeat within a request, not across the file
-        cache.clear()
-    cache[value] = normal = normalize(value)
-    return normal
-
-
 def _seldom_attrs(attrs: dict[str, Any], dataset: Any, code: Any, outcome: Any, query: Any,
                   node: Any) -> None:
-    """The attrs of the seldom-written names, in convert_ecs's order (dataset
-    before logger: the dict is rebuilt when a data_stream dataset comes first)."""
-    if "dataset" not in attrs and dataset and dataset != "-":
+    """The attrs of the seldom-written names (``UNSET`` when absent), in
+    convert_ecs's order: dataset comes right after detail, so the dict is
+    rebuilt when only a data_stream dataset names it."""
+    if dataset and "dataset" not in attrs:
         rest = attrs.copy()
         attrs.clear()
         if "detail" in rest:
@@ -356,10 +337,7 @@ def _seldom_attrs(attrs: dict[str, Any], dataset: Any, code: Any, outcome: Any, 
         attrs.update(rest)
     for name, value in (("event_code", code), ("outcome", outcome), ("query", query),
                         ("node", node)):
-        if value and value != "-":
+        if value:
             attrs[name] = value[:MAX_ATTR_CHARS]
 
 
-def _text(value: Any) -> str | None:
-    """A picked string, or None when absent or empty as ``FieldMap.pick`` skips it."""
-    return value if value and value != "-" else None
