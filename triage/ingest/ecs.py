@@ -8,6 +8,7 @@ write one JSON object per line with ``@timestamp``, ``log.level``, ``message``,
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterator, Sequence
 
 from msgspec import UNSET
@@ -213,14 +214,12 @@ _USUAL_ORDER = (
     "service", "event", "trace", "transaction", "span", "http", "http.version",
     "http.request", "http.response", "url", "url.domain", "client", "client.address",
     "client.ip", "user_agent")
-_PICKER: FieldPicker | None = None
 
 
+@lru_cache(maxsize=1)
 def _picker() -> FieldPicker:
-    global _PICKER
-    if _PICKER is None:
-        _PICKER = FieldPicker(FIELDS, _HANDLED, _IGNORED, _USUAL_ORDER)
-    return _PICKER
+    """The picker of the row reader, built on first use (it generates its Structs)."""
+    return FieldPicker(FIELDS, _HANDLED, _IGNORED, _USUAL_ORDER)
 
 
 def row_reader() -> FastRow:
