@@ -18,7 +18,7 @@ from triage.ingest.ids import normalize_request_id, normalize_trace_id
 from triage.ingest.jsonlines import (FieldMap, http_status, duration_ms, level_text, record_ts, scalar_text,
                                      short_code, small_value, split_message, stack_head,
                                      url_path, MAX_ATTR_CHARS)
-from triage.ingest.jsonrows import FieldPicker, Int64
+from triage.ingest.jsonrows import IGNORED_SCALAR, FieldPicker, Int64
 from triage.ingest.rows import FastRow, Row, line_rows
 from triage.ingest.timeparse import parse_iso
 from triage.model import Layer
@@ -178,15 +178,17 @@ class EcsJsonIngestor(JsonLineIngestor):
         return line_rows(self, source, ctx, row_reader())
 
 
-# The names the row reader reads, in slot order, with the JSON type it accepts;
-# a line holding any other field-map name goes through ``convert_ecs``. The
-# names after "process.thread.name" are seldom written (_SELDOM).
+# The keys the row reader reads, in slot order (the order ecs-logging-java writes
+# them), with the JSON type it accepts; a line holding any other field-map name
+# goes through ``convert_ecs``. ecs.version and service.version are only placed
+# (see FieldPicker); the names after client.address are seldom written (_SELDOM).
 _HANDLED: dict[str, Any] = {
-    "@timestamp": str, "log.level": str, "message": str, "service.name": str, "trace.id": str,
-    "transaction.id": str, "http.request.id": str, "http.request.method": str, "url.path": str,
+    "@timestamp": str, "log.level": str, "message": str, "ecs.version": IGNORED_SCALAR,
+    "service.name": str, "service.version": IGNORED_SCALAR, "event.dataset": str,
+    "process.thread.name": str, "log.logger": str, "trace.id": str, "transaction.id": str,
+    "http.request.id": str, "http.request.method": str, "url.path": str,
     "http.response.status_code": Int64, "event.duration": Int64, "url.domain": str,
-    "client.ip": str, "client.address": str, "event.dataset": str, "log.logger": str,
-    "process.thread.name": str,
+    "client.ip": str, "client.address": str,
     "level": str, "span.id": str, "source.ip": str, "source.address": str,
     "user_agent.original": str, "data_stream.dataset": str, "event.code": str,
     "event.outcome": str, "url.query": str, "elasticsearch.node.name": str, "node.name": str,
@@ -195,22 +197,18 @@ _HANDLED: dict[str, Any] = {
 _COMMON = list(_HANDLED).index("level")
 _SELDOM = slice(_COMMON, len(_HANDLED))
 _SELDOM_UNSET = (UNSET,) * (len(_HANDLED) - _COMMON)
-# ECS keys convert_ecs never reads (ecs.version only marks a record as ECS).
-_IGNORED = ("ecs.version", "service.version", "service.environment", "service.type",
+# ECS keys convert_ecs never reads.
+_IGNORED = ("service.environment", "service.type",
             "service.id", "service.node.name", "event.kind", "event.category", "event.type",
             "event.module", "event.created", "event.ingested", "event.sequence",
             "host.hostname", "host.id", "host.architecture", "process.pid", "process.name",
             "process.thread.id", "http.version", "http.request.mime_type",
             "http.response.mime_type", "url.scheme", "url.port", "user.id", "user.name",
             "span.name")
-# Keys as ecs-logging-java writes them flat, then objects as ecs-logging-nodejs
-# (and -python, -go) nest them: decoding is fastest in the order a line has.
+# Objects as ecs-logging-nodejs (and -python, -go) nest them: decoding is
+# fastest in the order a line has.
 _USUAL_ORDER = (
-    "@timestamp", "log.level", "message", "ecs.version", "service.name", "service.version",
-    "event.dataset", "process.thread.name", "log.logger", "trace.id", "transaction.id",
-    "span.id", "http.request.id", "http.request.method", "url.path",
-    "http.response.status_code", "event.duration",
-    "process", "process.pid", "process.thread", "host", "host.hostname", "host.name", "ecs",
+    "log", "process", "process.pid", "process.thread", "host", "host.hostname", "host.name", "ecs",
     "service", "event", "trace", "transaction", "span", "http", "http.version",
     "http.request", "http.response", "url", "url.domain", "client", "client.address",
     "client.ip", "user_agent")
@@ -230,11 +228,16 @@ def row_reader() -> FastRow:
     Written for speed (a million lines): one unpack, empty values ("" and "-",
     which ``FieldMap.pick`` skips) made ``UNSET`` only on the lines that have
     them, the usual timestamp read with its whole seconds cached, methods
-    cached, and the seldom-written names looked at only when one is there.
+    cached, names that repeat kept once, and the seldom-written names looked at
+    only when one is there.
     """
     pick = _picker()
     seconds: dict[str, float] = {}
     methods: dict[str, str | None] = {}
+    # One string object per service, dataset, logger and thread name: a million
+    # events then hold (and pickle, between processes) a handful of strings.
+    repeated: dict[str, str] = {}
+    intern = repeated.setdefault
 
     def row(text: str, line: int) -> Row | None:
         values = pick(text)
@@ -243,8 +246,8 @@ def row_reader() -> FastRow:
         usual = values[:_COMMON]
         if "-" in usual or "" in usual:
             usual = _unset_empty(usual)
-        (ts_text, level, message, service, trace, transaction, request, method, path, status,
-         duration, domain, address, client_address, dataset, logger, thread) = usual
+        (ts_text, level, message, _, service, _, dataset, thread, logger, trace, transaction,
+         request, method, path, status, duration, domain, address, client_address) = usual
         # "2026-11-21T09:00:00.035Z" as iso_ts reads it; any other spelling declines.
         if not ts_text or len(ts_text) != 24 or ts_text[19] != "." or ts_text[23] != "Z":
             return None
@@ -264,12 +267,14 @@ def row_reader() -> FastRow:
             upper = methods.get(method, False)
             method = _method(method, methods) if upper is False else upper
         attrs: dict[str, Any] = {"detail": detail} if detail else {}
+        if len(repeated) > _MAX_REPEATED:
+            repeated.clear()
         if dataset:
-            attrs["dataset"] = dataset[:MAX_ATTR_CHARS]
+            attrs["dataset"] = intern(kept := dataset[:MAX_ATTR_CHARS], kept)
         if logger:
-            attrs["logger"] = logger[:MAX_ATTR_CHARS]
+            attrs["logger"] = intern(kept := logger[:MAX_ATTR_CHARS], kept)
         if thread:
-            attrs["thread"] = thread[:MAX_ATTR_CHARS]
+            attrs["thread"] = intern(kept := thread[:MAX_ATTR_CHARS], kept)
         if transaction:
             attrs["transaction_id"] = transaction[:MAX_ATTR_CHARS]
         agent = span = None
@@ -281,9 +286,13 @@ def row_reader() -> FastRow:
             address = address or client_address or source_ip or source_address
             _seldom_attrs(attrs, dataset or stream_dataset, code, outcome, query,
                           es_node or node or host)
-        return (base + millis, None, service or None, level or None,
-                normalize_request_id(request) if request else None,
-                normalize_trace_id(trace) if trace else None, span or transaction or None,
+        if request and not (len(request) == 32 and not request.strip(_HEX) and request.strip("0")):
+            request = normalize_request_id(request)
+        if trace and not (len(trace) == 32 and not trace.strip(_HEX) and trace.strip("0")):
+            trace = normalize_trace_id(trace)
+        return (base + millis, None, intern(service, service) if service else None, level or None,
+                request or None,
+                trace or None, span or transaction or None,
                 method or None, path or None,
                 status if status is not UNSET and 100 <= status <= 999 else None,
                 None if duration is UNSET or duration < 0 else float(duration) * 1e-6,
@@ -298,6 +307,10 @@ def _unset_empty(values: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(UNSET if value == "" or value == "-" else value for value in values)
 
 
+_MAX_REPEATED = 10_000  # distinct names kept; past that they are not repeating
+# 32 lower-case hex digits, not all zero, is an id already canonical (ids.py):
+# checked here with two C string calls instead of a call and a regex per line.
+_HEX = "0123456789abcdef"
 # Milliseconds as iso_ts adds them: int(digits) / 10 ** 3.
 _MILLIS = {f"{number:03d}": number / 10 ** 3 for number in range(1000)}
 

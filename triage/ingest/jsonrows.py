@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Annotated, Any, Iterable, Sequence, Union
 
 import msgspec
@@ -54,23 +53,21 @@ class _Node:
 class FieldPicker:
     """Per-line typed picker for the names of a ``FieldMap``.
 
-    In: the field map, ``handled`` {name: msgspec type} in slot order (every
-    handled name must be a field-map name), ``ignored`` dotted keys accepted and
-    dropped, and ``order``: keys and object paths in the order producers usually
-    write them (msgspec finds a key at once when it comes where it is declared,
-    and scans the declared fields otherwise: three times slower on a flat line).
-    ``picker(text)`` gives a sequence of the handled names' values in slot
-    order (``UNSET`` when absent), or None when the line is declined (see the
-    module docstring).
-    Raises: ``ValueError`` at construction for a handled name the map lacks or a
-    key that would be both a value and an object.
+    In: the field map, ``handled`` {key: msgspec type} in slot order (field-map
+    names, and keys of no use to the caller that are only placed: msgspec finds
+    a key at once when it comes where it is declared, and scans the declared
+    fields otherwise, three times slower on a flat line; so slot order is the
+    usual flat line's key order), ``ignored`` dotted keys accepted and dropped,
+    and ``order``: the usual order of the other keys and objects.
+    ``picker(text)`` gives a sequence whose first ``len(handled)`` items are the
+    handled keys' values in slot order (``UNSET`` when absent), or None when the
+    line is declined (see the module docstring).
+    Raises: ``ValueError`` at construction for a key that would be both a value
+    and an object.
     """
 
     def __init__(self, fields: FieldMap, handled: dict[str, Any], ignored: Iterable[str],
                  order: Sequence[str] = ()) -> None:
-        unknown = [name for name in handled if name not in fields.index]
-        if unknown:
-            raise ValueError(f"handled names not in the field map: {unknown}")
         self.slots = {name: slot for slot, name in enumerate(handled)}
         self._types = dict(handled)
         # Rare names are simply not declared: forbid_unknown_fields declines them.
@@ -85,25 +82,22 @@ class FieldPicker:
         for rank, key in enumerate(order):
             self._order.setdefault(key, rank)
         root = self._node(())
-        slot_attributes = sorted(root.leaves, key=lambda leaf: leaf[1])
-        self._handled = _tuple_getter([int(attribute[1:]) for attribute, _ in slot_attributes])
-        self._nodes = _tuple_getter([int(attribute[1:]) for attribute, _ in root.children])
+        width = len(handled)
+        self._nested = slice(width, width + len(root.children))
         self._flat = (UNSET,) * len(root.children)
-        self._merge = _merge_function(root)
+        self._merge = _merge_function(root, width)
         self._decode = msgspec.json.Decoder(root.struct).decode
         self._astuple = msgspec.structs.astuple
 
     def __call__(self, text: str) -> Any:
         try:
-            record = self._decode(text)
+            values = self._astuple(self._decode(text))
         except (msgspec.DecodeError, UnicodeEncodeError):
             return None
-        fields = self._astuple(record)
-        values = self._handled(fields)
-        nodes = self._nodes(fields)
-        if nodes == self._flat:  # all flat: the usual ecs-logging-java line
+        nested = values[self._nested]
+        if nested == self._flat:  # all flat: the usual ecs-logging-java line
             return values
-        return self._merge(values, nodes)
+        return self._merge(values, nested)
 
     def _rank(self, key: str) -> float:
         """Where ``key`` (a value, or an object: its first key) usually comes."""
@@ -133,11 +127,12 @@ class FieldPicker:
                     children.append((json_name, child))
                 else:
                     others.append((json_name, child.struct))
-        declared = ([(name, kind, ("leaf", slot)) for name, kind, slot in leaves]
-                    + [(name, child.struct, ("child", child)) for name, child in children]
-                    + [(name, kind, None) for name, kind in others])
         prefix = ".".join(path) + "." if path else ""
-        declared.sort(key=lambda field: self._rank(prefix + field[0]))
+        rank = lambda field: self._rank(prefix + field[0])  # noqa: E731
+        leaves.sort(key=(lambda leaf: leaf[2]) if depth == 0 else rank)
+        declared = ([(name, kind, ("leaf", slot)) for name, kind, slot in leaves]
+                    + sorted(((name, child.struct, ("child", child)) for name, child in children), key=rank)
+                    + sorted(((name, kind, None) for name, kind in others), key=rank))
         struct = msgspec.defstruct(
             "Fields_" + ("_".join(path) or "root"),
             [(f"f{position}", kind, msgspec.field(default=UNSET, name=name))
@@ -150,27 +145,17 @@ class FieldPicker:
                       if use is not None and use[0] == "child"])
 
 
-def _tuple_getter(positions: list[int]):
-    """A function from a tuple to the tuple of its items at ``positions`` (in C)."""
-    if len(positions) >= 2:
-        return itemgetter(*positions)
-    if positions:
-        single = itemgetter(positions[0])
-        return lambda values: (single(values),)
-    return lambda values: ()
-
-
-def _merge_function(root: _Node):
-    """``merge(values, nodes) -> list | None``: the root's handled values (in slot
-    order) with those of its nested objects (``nodes``, as ``root.children``) put
-    in their slots; None when a slot
+def _merge_function(root: _Node, width: int):
+    """``merge(values, nodes) -> tuple | None``: the root's handled values (its
+    first ``width`` fields) with those of its nested objects (``nodes``, as
+    ``root.children``) put in their slots; None when a slot
     is filled twice (the same name flat and nested: ``pick`` would keep the
     first in document order, which the decode does not see).
 
     Written out as straight-line code: a generic walk over field tables costs
     several times more per line, and a line may hold a dozen nested objects.
     """
-    lines = ["def merge(values, nodes):", "    merged = list(values)"]
+    lines = ["def merge(values, nodes):", f"    merged = list(values[:{width}])"]
 
     def emit(node: _Node, var: str, indent: str) -> None:
         for attribute, slot in node.leaves:
@@ -188,7 +173,7 @@ def _merge_function(root: _Node):
     for position, (_, child) in enumerate(root.children):
         lines.extend([f"    node1 = nodes[{position}]", "    if node1 is not UNSET:"])
         emit(child, "node1", "        ")
-    lines.append("    return merged")
+    lines.append("    return tuple(merged)")
     names: dict[str, Any] = {"UNSET": UNSET}
     exec("\n".join(lines), names)  # noqa: S102 - source built above from attribute names and ints
     return names["merge"]
