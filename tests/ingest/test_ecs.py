@@ -238,6 +238,8 @@ READ_FAST = [
     _with(JAVA_LINE, event__duration=2**63 - 1),
     _with(JAVA_LINE, http__request__id="null"), _with(JAVA_LINE, http__request__id="req-42"),
     _with(JAVA_LINE, http__request__id="-"), _with(JAVA_LINE, trace__id="unknownId"),
+    _with(JAVA_LINE, http__request__id="0" * 32, trace__id="0" * 32),
+    _with(JAVA_LINE, http__request__id="g" * 32, trace__id="b7ad6b7169203331"),  # padded to 32
     _with(JAVA_LINE, trace__id="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
     _with(JAVA_LINE, transaction__id="", span__id="abc"), _with(JAVA_LINE, span__id="-"),
     _with(JAVA_LINE, span__id="b7ad6b7169203331"),  # span.id outranks transaction.id
