@@ -5,6 +5,11 @@ write one JSON object per line with ``@timestamp``, ``log.level``, ``message``,
 ``service.name``, ``trace.id``/``transaction.id``/``span.id`` and ``http.*``,
 ``url.*``, ``error.*`` fields. Producers write the keys dotted-flat
 (``"log.level": ..``), nested (``"log": {"level": ..}``) or mixed; all are read.
+
+Large files take the rows path (``parse_rows``): ``row_reader`` decodes the
+usual line (ecs-logging-java's flat keys, ecs-logging-nodejs's nested objects)
+with a typed ``FieldPicker`` straight into a row, and leaves every line it
+cannot read exactly as ``convert_ecs`` would to ``parse_line``.
 """
 from __future__ import annotations
 
@@ -290,9 +295,8 @@ def row_reader() -> FastRow:
             request = normalize_request_id(request)
         if trace and not (len(trace) == 32 and not trace.strip(_HEX) and trace.strip("0")):
             trace = normalize_trace_id(trace)
-        return (base + millis, None, intern(service, service) if service else None, level or None,
-                request or None,
-                trace or None, span or transaction or None,
+        return (base + millis, None, intern(service, service) if service else None,
+                level or None, request or None, trace or None, span or transaction or None,
                 method or None, path or None,
                 status if status is not UNSET and 100 <= status <= 999 else None,
                 None if duration is UNSET or duration < 0 else float(duration) * 1e-6,
