@@ -5,15 +5,27 @@ write one JSON object per line with ``@timestamp``, ``log.level``, ``message``,
 ``service.name``, ``trace.id``/``transaction.id``/``span.id`` and ``http.*``,
 ``url.*``, ``error.*`` fields. Producers write the keys dotted-flat
 (``"log.level": ..``), nested (``"log": {"level": ..}``) or mixed; all are read.
+
+Large files take the rows path (``parse_rows``): ``row_reader`` decodes the
+usual line (ecs-logging-java's flat keys, ecs-logging-nodejs's nested objects)
+with a typed ``FieldPicker`` straight into a row, and leaves every line it
+cannot read exactly as ``convert_ecs`` would to ``parse_line``.
 """
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from typing import Any, Iterator, Sequence
 
-from triage.ingest.base import Head, JsonLineIngestor
+from msgspec import UNSET
+
+from triage.ingest.base import LINE_ERRORS, Head, JsonLineIngestor, ParseContext, SourceFile
+from triage.ingest.ids import normalize_request_id, normalize_trace_id
 from triage.ingest.jsonlines import (FieldMap, http_status, duration_ms, level_text, record_ts, scalar_text,
                                      short_code, small_value, split_message, stack_head,
-                                     url_path)
+                                     url_path, MAX_ATTR_CHARS)
+from triage.ingest.jsonrows import IGNORED_SCALAR, FieldPicker, Int64
+from triage.ingest.rows import FastRow, Row, line_rows
+from triage.ingest.timeparse import parse_iso
 from triage.model import Layer
 
 FIELDS = FieldMap({
@@ -164,3 +176,184 @@ class EcsJsonIngestor(JsonLineIngestor):
     def convert(self, obj: dict[str, Any]) -> dict[str, Any] | None:
         """One event per object; an empty object is not a record (None)."""
         return convert_ecs(obj) if obj else None
+
+    def parse_rows(self, source: SourceFile, ctx: ParseContext) -> Iterator[list[Row]]:
+        """``parse`` as rows: the usual ECS line (``row_reader``) straight into a
+        row; any other line through ``parse_line``."""
+        return line_rows(self, source, ctx, row_reader())
+
+
+# The keys the row reader reads, in slot order (the order ecs-logging-java writes
+# them), with the JSON type it accepts; a line holding any other field-map name
+# goes through ``convert_ecs``. ecs.version and service.version are only placed
+# (see FieldPicker); the names after client.address are seldom written (_SELDOM).
+_HANDLED: dict[str, Any] = {
+    "@timestamp": str, "log.level": str, "message": str, "ecs.version": IGNORED_SCALAR,
+    "service.name": str, "service.version": IGNORED_SCALAR, "event.dataset": str,
+    "process.thread.name": str, "log.logger": str, "trace.id": str, "transaction.id": str,
+    "http.request.id": str, "http.request.method": str, "url.path": str,
+    "http.response.status_code": Int64, "event.duration": Int64, "url.domain": str,
+    "client.ip": str, "client.address": str,
+    "level": str, "span.id": str, "source.ip": str, "source.address": str,
+    "user_agent.original": str, "data_stream.dataset": str, "event.code": str,
+    "event.outcome": str, "url.query": str, "elasticsearch.node.name": str, "node.name": str,
+    "host.name": str,
+}
+_COMMON = list(_HANDLED).index("level")
+_SELDOM = slice(_COMMON, len(_HANDLED))
+_SELDOM_UNSET = (UNSET,) * (len(_HANDLED) - _COMMON)
+# ECS keys convert_ecs never reads.
+_IGNORED = ("service.environment", "service.type",
+            "service.id", "service.node.name", "event.kind", "event.category", "event.type",
+            "event.module", "event.created", "event.ingested", "event.sequence",
+            "host.hostname", "host.id", "host.architecture", "process.pid", "process.name",
+            "process.thread.id", "http.version", "http.request.mime_type",
+            "http.response.mime_type", "url.scheme", "url.port", "user.id", "user.name",
+            "span.name")
+# Objects as ecs-logging-nodejs (and -python, -go) nest them: decoding is
+# fastest in the order a line has.
+_USUAL_ORDER = (
+    "log", "process", "process.pid", "process.thread", "host", "host.hostname", "host.name", "ecs",
+    "service", "event", "trace", "transaction", "span", "http", "http.version",
+    "http.request", "http.response", "url", "url.domain", "client", "client.address",
+    "client.ip", "user_agent")
+
+
+@lru_cache(maxsize=1)
+def _picker() -> FieldPicker:
+    """The picker of the row reader, built on first use (it generates its Structs)."""
+    return FieldPicker(FIELDS, _HANDLED, _IGNORED, _USUAL_ORDER)
+
+
+def row_reader() -> FastRow:
+    """A function from a line to its row (exactly ``row_of(parse_line(text))``)
+    when ``FieldPicker`` reads it and its values take no unusual path in
+    ``convert_ecs``; None otherwise.
+
+    Written for speed (a million lines): one unpack, empty values ("" and "-",
+    which ``FieldMap.pick`` skips) made ``UNSET`` only on the lines that have
+    them, the usual timestamp read with its whole seconds cached, methods
+    cached, names that repeat kept once, and the seldom-written names looked at
+    only when one is there.
+    """
+    pick = _picker()
+    seconds: dict[str, float] = {}
+    methods: dict[str, str | None] = {}
+    # One string object per service, dataset, logger and thread name: a million
+    # events then hold (and pickle, between processes) a handful of strings.
+    repeated: dict[str, str] = {}
+    intern = repeated.setdefault
+
+    def row(text: str, line: int) -> Row | None:
+        values = pick(text)
+        if values is None:
+            return None
+        usual = values[:_COMMON]
+        if "-" in usual or "" in usual:
+            usual = _unset_empty(usual)
+        (ts_text, level, message, _, service, _, dataset, thread, logger, trace, transaction,
+         request, method, path, status, duration, domain, address, client_address) = usual
+        # "2026-11-21T09:00:00.035Z" as iso_ts reads it; any other spelling declines.
+        if not ts_text or len(ts_text) != 24 or ts_text[19] != "." or ts_text[23] != "Z":
+            return None
+        millis = _MILLIS.get(ts_text[20:23])
+        base = seconds.get(ts_text[:19])
+        if base is None or millis is None:
+            base = _whole_seconds(ts_text[:19], seconds)
+            if base is None or millis is None:
+                return None
+        if not message:
+            message, detail = "", None
+        elif "\n" in message:
+            message, detail = split_message(message)
+        else:
+            message, detail = message.rstrip("\r"), None
+        if method:
+            upper = methods.get(method, False)
+            method = _method(method, methods) if upper is False else upper
+        attrs: dict[str, Any] = {"detail": detail} if detail else {}
+        if len(repeated) > _MAX_REPEATED:
+            repeated.clear()
+        if dataset:
+            attrs["dataset"] = intern(kept := dataset[:MAX_ATTR_CHARS], kept)
+        if logger:
+            attrs["logger"] = intern(kept := logger[:MAX_ATTR_CHARS], kept)
+        if thread:
+            attrs["thread"] = intern(kept := thread[:MAX_ATTR_CHARS], kept)
+        if transaction:
+            attrs["transaction_id"] = transaction[:MAX_ATTR_CHARS]
+        agent = span = None
+        seldom = values[_SELDOM]
+        if seldom != _SELDOM_UNSET:
+            (level_name, span, source_ip, source_address, agent, stream_dataset, code, outcome,
+             query, es_node, node, host) = _unset_empty(seldom)
+            level = level or level_name
+            address = address or client_address or source_ip or source_address
+            _seldom_attrs(attrs, dataset or stream_dataset, code, outcome, query,
+                          es_node or node or host)
+        if request and not (len(request) == 32 and not request.strip(_HEX) and request.strip("0")):
+            request = normalize_request_id(request)
+        if trace and not (len(trace) == 32 and not trace.strip(_HEX) and trace.strip("0")):
+            trace = normalize_trace_id(trace)
+        return (base + millis, None, intern(service, service) if service else None,
+                level or None, request or None, trace or None, span or transaction or None,
+                method or None, path or None,
+                status if status is not UNSET and 100 <= status <= 999 else None,
+                None if duration is UNSET or duration < 0 else float(duration) * 1e-6,
+                domain or None, None, None, address or client_address or None, agent or None,
+                message, None, attrs or None, None, line)
+
+    return row
+
+
+def _unset_empty(values: Sequence[Any]) -> tuple[Any, ...]:
+    """``values`` with "" and "-" as ``UNSET``: absent, as ``FieldMap.pick`` has them."""
+    return tuple(UNSET if value == "" or value == "-" else value for value in values)
+
+
+_MAX_REPEATED = 10_000  # distinct names kept; past that they are not repeating
+# 32 lower-case hex digits, not all zero, is an id already canonical (ids.py):
+# checked here with two C string calls instead of a call and a regex per line.
+_HEX = "0123456789abcdef"
+# Milliseconds as iso_ts adds them: int(digits) / 10 ** 3.
+_MILLIS = {f"{number:03d}": number / 10 ** 3 for number in range(1000)}
+
+
+def _whole_seconds(prefix: str, seconds: dict[str, float]) -> float | None:
+    """Epoch seconds of "YYYY-MM-DDTHH:MM:SS" (cached), as iso_ts reads it; None
+    for anything iso_ts would not read that way."""
+    if prefix[4] != "-" or prefix[10] != "T":
+        return None
+    try:
+        base = parse_iso(prefix)
+    except LINE_ERRORS:
+        return None
+    if base is not None and len(seconds) < 100_000:
+        seconds[prefix] = base
+    return base
+
+
+def _method(method: str, methods: dict[str, str | None]) -> str | None:
+    """An HTTP method as convert_ecs writes it (cached): upper case, letters only."""
+    methods[method] = upper = method.upper() if method.isalpha() else None
+    return upper
+
+
+def _seldom_attrs(attrs: dict[str, Any], dataset: Any, code: Any, outcome: Any, query: Any,
+                  node: Any) -> None:
+    """The attrs of the seldom-written names (``UNSET`` when absent), in
+    convert_ecs's order: dataset comes right after detail, so the dict is
+    rebuilt when only a data_stream dataset names it."""
+    if dataset and "dataset" not in attrs:
+        rest = attrs.copy()
+        attrs.clear()
+        if "detail" in rest:
+            attrs["detail"] = rest.pop("detail")
+        attrs["dataset"] = dataset[:MAX_ATTR_CHARS]
+        attrs.update(rest)
+    for name, value in (("event_code", code), ("outcome", outcome), ("query", query),
+                        ("node", node)):
+        if value:
+            attrs[name] = value[:MAX_ATTR_CHARS]
+
+
