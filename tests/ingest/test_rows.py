@@ -77,7 +77,7 @@ def files_of(formats: list[str], *folders: Path) -> list[Path]:
 
 
 def test_the_fast_formats_have_a_rows_path():
-    assert {"ingress-nginx"} <= set(ROWS_FORMATS)
+    assert {"ingress-nginx", "kong-json", "ecs-json"} <= set(ROWS_FORMATS)
 
 
 def test_real_samples_read_the_same_both_ways(real):
