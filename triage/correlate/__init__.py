@@ -5,12 +5,14 @@
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from triage.correlate.clock import ClockOffset, apply_offsets, estimate_offsets
-from triage.correlate.groups import group_requests
+from triage.correlate.groups import codes_of, group_requests
 from triage.correlate.links import (
     LinkIndex, concurrency_of, infer_runner_ip, link_by_ids, link_by_tags, link_by_window,
     test_window,
@@ -53,8 +55,11 @@ def correlate(build: LoadedBuild) -> Correlation:
     layer_of = {s.path: s.layer or "" for s in build.sources}
     offsets = estimate_offsets(events, layer_of)
     events = apply_offsets(events, offsets)
-    index = LinkIndex.build(events, groups)
     failed = [t for t in build.tests if t.failed]
+    if not failed:
+        runner_ip = build.metadata.get("runner_ip")
+        return Correlation(events, offsets, [], runner_ip or None, "build.json" if runner_ip else None)
+    index = LinkIndex.build(events, groups)
 
     strong: dict[int, list[Link]] = {}
     for position, test in enumerate(failed):
@@ -85,7 +90,7 @@ def correlate(build: LoadedBuild) -> Correlation:
 def context_events(events: pd.DataFrame) -> pd.DataFrame:
     """Id-less warnings and errors (e.g. a TLS handshake failure): what a
     timeline takes from the test's time window. Picked once for all failures."""
-    return events.loc[events["key"].isna() & events["level"].isin(CONTEXT_LEVELS)]
+    return events.loc[events["key"].isna().to_numpy() & events["level"].isin(CONTEXT_LEVELS).to_numpy()]
 
 
 def build_timeline(events: pd.DataFrame, test: TestResult, links: list[Link],
@@ -94,7 +99,7 @@ def build_timeline(events: pd.DataFrame, test: TestResult, links: list[Link],
     id-less warnings/errors (``context_events``, of ``events`` unless given),
     oldest first."""
     by_key = {link.request_key: link for link in links}
-    linked = events.loc[events["key"].isin(by_key.keys())].copy()
+    linked = events.iloc[_rows_with_keys(events["key"], by_key.keys())].copy()
     linked["key"] = linked["key"].astype("object")
     linked["link_method"] = linked["key"].map({k: link.method for k, link in by_key.items()})
     linked["link_confidence"] = linked["key"].map({k: link.confidence for k, link in by_key.items()})
@@ -114,6 +119,13 @@ def build_timeline(events: pd.DataFrame, test: TestResult, links: list[Link],
         timeline = pd.concat([timeline[important], timeline[~important]]).head(MAX_TIMELINE)
         timeline = timeline.sort_values(["ts", "layer", "line"], kind="stable", na_position="first")
     return timeline.reset_index(drop=True)
+
+
+def _rows_with_keys(key: pd.Series, wanted: Iterable[str]) -> np.ndarray:
+    """Positions of the events whose join key is one of ``wanted``, compared as codes."""
+    if not isinstance(key.dtype, pd.CategoricalDtype):
+        return np.flatnonzero(key.isin(list(wanted)).to_numpy())
+    return np.flatnonzero(np.isin(key.cat.codes.to_numpy(), codes_of(key.cat.categories, wanted)))
 
 
 def test_events(test: TestResult) -> pd.DataFrame:
