@@ -36,15 +36,21 @@ def _source_key_seconds(events: pd.DataFrame) -> tuple[pd.Categorical, np.ndarra
     return source, codes, epoch_seconds(events["ts"])
 
 
-def _earliest(source: np.ndarray, key: np.ndarray, seconds: np.ndarray, sources: int
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per (source code, key code) pair seen with a time: the pair and its earliest time."""
-    keep = (key >= 0) & (source >= 0) & ~np.isnan(seconds)
-    pair = key[keep].astype(np.int64) * sources + source[keep]
-    codes, pairs = pd.factorize(pair)
-    earliest = np.full(len(pairs), np.inf)
-    np.minimum.at(earliest, codes, seconds[keep])
-    return pairs % sources, pairs // sources, earliest
+def _first_seen(source: np.ndarray, key: np.ndarray, seconds: np.ndarray
+                ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per source code: the key codes it logged with a time, and the earliest time of each."""
+    keep = np.flatnonzero((key >= 0) & (source >= 0) & ~np.isnan(seconds))
+    # Source codes are small integers: a stable sort of them is a radix sort.
+    rows = keep[np.argsort(source[keep], kind="stable")]
+    earliest = np.full(int(key.max()) + 1 if len(key) else 0, np.inf)
+    seen = {}
+    for code, part in zip(np.unique(source[rows]), np.split(rows, np.flatnonzero(np.diff(source[rows])) + 1)):
+        keys = key[part]
+        np.minimum.at(earliest, keys, seconds[part])
+        distinct = pd.unique(keys)
+        seen[int(code)] = (distinct, earliest[distinct])
+        earliest[distinct] = np.inf
+    return seen
 
 
 def epoch_seconds(ts: pd.Series) -> np.ndarray:
@@ -64,11 +70,9 @@ def estimate_offsets(events: pd.DataFrame, layer_of: dict[str, str]) -> dict[str
     source, key, seconds = _source_key_seconds(events)
     names = [str(name) for name in source.categories]
     offsets = {s: ClockOffset(s, 0.0, 0.0, 0, None, 0.0) for s in _in_order_of_appearance(source)}
-    pair_source, pair_key, pair_t = _earliest(source.codes, key, seconds, len(names))
-    if len(pair_t) == 0:
+    per_source = {names[code]: seen for code, seen in _first_seen(source.codes, key, seconds).items()}
+    if not per_source:
         return offsets
-    per_source = {names[code]: (pair_key[pair_source == code], pair_t[pair_source == code])
-                  for code in np.unique(pair_source)}
     reference = _pick_reference(per_source, layer_of)
     aligned = np.full(int(key.max()) + 1, np.nan)
     aligned[per_source[reference][0]] = per_source[reference][1]

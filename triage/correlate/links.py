@@ -50,8 +50,9 @@ class LinkIndex:
     agent_codes: np.ndarray                # User-Agent code of every event (-1: none)
     distinct_agents: dict[str, list[int]]  # lower-cased agent -> codes of its spellings
     keys_by_tag: dict[str, set[str]]       # lower-cased x-test-name etc. -> join keys
-    client_ips: np.ndarray                 # client IP of every event with a key and a time, else None
+    client_ips: np.ndarray                 # client IP of every event (None/NaN: none)
     times: np.ndarray                      # every event's ts, naive UTC datetime64 (NaT: none)
+    usable: np.ndarray                     # the events with a key and a time
     _rows_from: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
@@ -70,15 +71,15 @@ class LinkIndex:
             tag = _tag_of(attrs[position])
             if tag and keyed[position]:
                 keys_by_tag.setdefault(tag.lower(), set()).add(names[key_codes[position]])
-        times = events["ts"].dt.tz_convert(None).to_numpy()
-        client_ips = events["client_ip"].to_numpy(dtype=object, na_value=None, copy=True)
-        client_ips[~keyed | np.isnat(times)] = None
-        return cls(groups, key_codes, agent_codes, distinct, keys_by_tag, client_ips, times)
+        ts = events["ts"]
+        times = (ts.dt.tz_convert(None) if ts.dt.tz is not None else ts).to_numpy()
+        return cls(groups, key_codes, agent_codes, distinct, keys_by_tag,
+                   events["client_ip"].to_numpy(dtype=object), times, keyed & ~np.isnat(times))
 
     def rows_from(self, client_ip: str) -> np.ndarray:
         """Positions of the keyed, timed events from ``client_ip`` (one scan per IP)."""
         if client_ip not in self._rows_from:
-            self._rows_from[client_ip] = np.flatnonzero(self.client_ips == client_ip)
+            self._rows_from[client_ip] = np.flatnonzero((self.client_ips == client_ip) & self.usable)
         return self._rows_from[client_ip]
 
     def key_names(self, positions: np.ndarray) -> list[str]:
@@ -177,8 +178,9 @@ def infer_runner_ip(links: list[Link], index: LinkIndex) -> str | None:
     strong = {link.request_key for link in links if link.method != "time-window"}
     if not strong:
         return None
-    rows = np.flatnonzero(np.isin(index.key_codes, codes_of(index.groups.keys.cat.categories, strong)))
-    counts = Counter(ip for ip in index.client_ips[rows] if ip is not None)
+    codes = codes_of(index.groups.keys.cat.categories, strong)
+    rows = np.flatnonzero(np.isin(index.key_codes, codes) & index.usable)
+    counts = Counter(ip for ip in index.client_ips[rows] if not pd.isna(ip))
     return counts.most_common(1)[0][0] if counts else None
 
 
