@@ -56,9 +56,8 @@ def correlate(build: LoadedBuild) -> Correlation:
     offsets = estimate_offsets(events, layer_of)
     events = apply_offsets(events, offsets)
     failed = [t for t in build.tests if t.failed]
-    if not failed:
-        runner_ip = build.metadata.get("runner_ip")
-        return Correlation(events, offsets, [], runner_ip or None, "build.json" if runner_ip else None)
+    if not failed:  # nothing to link, so no link index to build
+        return Correlation(events, offsets, [], *_runner_ip(build, [], None))
     index = LinkIndex.build(events, groups)
 
     strong: dict[int, list[Link]] = {}
@@ -68,12 +67,7 @@ def correlate(build: LoadedBuild) -> Correlation:
         links += [link for link in link_by_tags(test, index) if link.request_key not in seen]
         strong[position] = links
 
-    runner_ip = build.metadata.get("runner_ip")
-    origin = "build.json" if runner_ip else None
-    if not runner_ip:
-        runner_ip = infer_runner_ip([l for ls in strong.values() for l in ls], index)
-        origin = "inferred" if runner_ip else None
-
+    runner_ip, origin = _runner_ip(build, [l for ls in strong.values() for l in ls], index)
     taken = {link.request_key for links in strong.values() for link in links}
     context = context_events(events)
     results = []
@@ -85,6 +79,16 @@ def correlate(build: LoadedBuild) -> Correlation:
         results.append(CorrelatedFailure(test, links, timeline,
                                          missing_evidence(test, links, runner_ip, build.cuts)))
     return Correlation(events, offsets, results, runner_ip, origin)
+
+
+def _runner_ip(build: LoadedBuild, strong: list[Link], index: LinkIndex | None
+               ) -> tuple[str | None, str | None]:
+    """The runner's client IP and where it came from: build.json, else inferred
+    from the id- and tag-linked requests (None when there are none)."""
+    if build.metadata.get("runner_ip"):
+        return build.metadata["runner_ip"], "build.json"
+    inferred = infer_runner_ip(strong, index) if strong and index is not None else None
+    return inferred, "inferred" if inferred else None
 
 
 def context_events(events: pd.DataFrame) -> pd.DataFrame:

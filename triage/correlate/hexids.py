@@ -46,6 +46,7 @@ def hex_words(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _slice_words(values: np.ndarray) -> np.ndarray | None:
+    """The words of ``values`` (no missing ones), or None if one is not a hex id."""
     if len(values) == 0:
         return np.zeros((3, 0), dtype=np.uint64)
     if pd.api.types.infer_dtype(values, skipna=False) != "string":
