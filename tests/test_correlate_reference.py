@@ -27,7 +27,7 @@ import triage.correlate as correlator
 from triage.correlate import CONTEXT_LEVELS, correlate
 from triage.correlate.clock import MIN_OFFSET_S, MIN_SHARED, ClockOffset, epoch_seconds
 from triage.correlate.groups import group_requests, smallest_connected
-from triage.correlate.hexids import find_words, hex_words, rank_words
+from triage.correlate.hexids import find_words, hex_words, rank_words, spell_words
 from triage.correlate.links import TAG_HEADERS, concurrency_of, slug
 from triage.ingest.ids import ids_in_text
 from triage.ingest.loader import LoadedBuild, events_frame
@@ -294,10 +294,10 @@ def test_hex_words_rank_exactly_as_the_strings_sort():
     ids = [head, head + "0" * 16, head + "0" * 15 + "1", _hex(rnd, 16), "0" * 16, "f" * 32]
     ids += [head[:-1] + "0" + _hex(rnd, 16), head + _hex(rnd, 16)] + [_hex(rnd, rnd.choice([16, 32])) for _ in range(300)]
     values = np.array([rnd.choice(ids) for _ in range(2000)], dtype=object)
-    ranks, first, sorted_words = rank_words(hex_words(values)[0])
+    ranks, sorted_words = rank_words(hex_words(values)[0])
     distinct = sorted(set(values))
     assert ranks.tolist() == [distinct.index(v) for v in values]
-    assert values[first].tolist() == distinct
+    assert spell_words(sorted_words).tolist() == distinct
     assert find_words(sorted_words, distinct + ["0" * 32]) == {v: i for i, v in enumerate(distinct)}
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from triage.correlate.hexids import find_words, first_positions, hex_words, rank_words
+from triage.correlate.hexids import find_words, hex_words, rank_words, spell_words
 
 # Ids longer than this are compared as Python strings, not fixed-width arrays.
 _FIXED_WIDTH_LIMIT = 64
@@ -78,9 +78,16 @@ class _Ranked:
 
     request: np.ndarray          # rank of each event's request id (-1: none)
     trace: np.ndarray            # rank of each event's trace id (-1: none)
-    first: np.ndarray            # per rank, an event holding it: i (request id) or events + i (trace id)
     ids: np.ndarray | None       # see Groups
     id_words: np.ndarray | None
+
+    @property
+    def count(self) -> int:
+        return len(self.ids) if self.ids is not None else self.id_words.shape[1]
+
+    def names(self, ranks: np.ndarray) -> np.ndarray:
+        """The ids of ``ranks`` as strings."""
+        return self.ids[ranks] if self.ids is not None else spell_words(self.id_words[:, ranks])
 
 
 def group_requests(events: pd.DataFrame) -> Groups:
@@ -88,7 +95,7 @@ def group_requests(events: pd.DataFrame) -> Groups:
     request_ids = events["request_id"].to_numpy(dtype=object)
     trace_ids = events["trace_id"].to_numpy(dtype=object)
     ranked = _rank_as_numbers(request_ids, trace_ids) or _rank_as_strings(request_ids, trace_ids)
-    count = len(ranked.first)
+    count = ranked.count
     both = (ranked.request >= 0) & (ranked.trace >= 0)
     smallest = smallest_connected(count, ranked.request[both], ranked.trace[both])
     # The groups' smallest ids, taken in rank order: the keys come out sorted.
@@ -96,19 +103,10 @@ def group_requests(events: pd.DataFrame) -> Groups:
     id_group = (np.cumsum(is_name) - 1)[smallest]
     event_rank = np.where(ranked.request >= 0, ranked.request, ranked.trace)
     event_group = np.where(event_rank >= 0, id_group[np.maximum(event_rank, 0)], -1)
-    names = pd.Index(_take_ids(request_ids, trace_ids, ranked.first[is_name]), dtype=object)
+    names = pd.Index(ranked.names(is_name), dtype=object)
     keys = pd.Series(pd.Categorical.from_codes(event_group, categories=names),
                      index=events.index, name="key")
     return Groups(keys, id_group, ranked.ids, ranked.id_words)
-
-
-def _take_ids(request_ids: np.ndarray, trace_ids: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """The ids at ``at``, positions in request ids followed by trace ids."""
-    taken = np.empty(len(at), dtype=object)
-    in_request = at < len(request_ids)
-    taken[in_request] = request_ids[at[in_request]]
-    taken[~in_request] = trace_ids[at[~in_request] - len(request_ids)]
-    return taken
 
 
 def _rank_as_numbers(request_ids: np.ndarray, trace_ids: np.ndarray) -> _Ranked | None:
@@ -117,12 +115,12 @@ def _rank_as_numbers(request_ids: np.ndarray, trace_ids: np.ndarray) -> _Ranked 
     if request is None or trace is None:
         return None
     (request_words, has_request), (trace_words, has_trace) = request, trace
-    ranks, first, sorted_words = rank_words(np.concatenate([request_words, trace_words], axis=1))
-    where = np.concatenate([np.flatnonzero(has_request), np.flatnonzero(has_trace) + len(request_ids)])
-    return _Ranked(*_spread(ranks, has_request, has_trace), where[first], None, sorted_words)
+    ranks, sorted_words = rank_words(np.concatenate([request_words, trace_words], axis=1))
+    return _Ranked(*_spread(ranks, has_request, has_trace), None, sorted_words)
 
 
 def _rank_as_strings(request_ids: np.ndarray, trace_ids: np.ndarray) -> _Ranked:
+    """Ranks of any ids, by hashing and sorting the strings."""
     has_request, has_trace = pd.notna(request_ids), pd.notna(trace_ids)
     codes, distinct = pd.factorize(np.concatenate([request_ids[has_request], trace_ids[has_trace]]))
     distinct = np.asarray(distinct, dtype=object)
@@ -134,9 +132,7 @@ def _rank_as_strings(request_ids: np.ndarray, trace_ids: np.ndarray) -> _Ranked:
         order = np.argsort(sortable, kind="stable")
     rank_of_code = np.empty(len(order), dtype=np.int64)
     rank_of_code[order] = np.arange(len(order))
-    where = np.concatenate([np.flatnonzero(has_request), np.flatnonzero(has_trace) + len(request_ids)])
-    first = where[first_positions(codes)][order]
-    return _Ranked(*_spread(rank_of_code[codes], has_request, has_trace), first, distinct[order], None)
+    return _Ranked(*_spread(rank_of_code[codes], has_request, has_trace), distinct[order], None)
 
 
 def _spread(ranks: np.ndarray, has_request: np.ndarray, has_trace: np.ndarray

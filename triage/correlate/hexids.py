@@ -19,8 +19,9 @@ HEX_ID = re.compile(r"[0-9a-f]{16}(?:[0-9a-f]{16})?")
 # Byte-wise constants for eight characters held in one 64-bit number.
 _ONES, _LOW_NIBBLES, _HIGH_NIBBLES = 0x0101010101010101, 0x0F0F0F0F0F0F0F0F, 0xF0F0F0F0F0F0F0F0
 _ASCII_ZEROS, _SIXES = 0x3030303030303030, 0x0606060606060606
-# Gathers eight one-digit bytes into the low 32 bits, first digit highest.
+# Gathers eight one-digit bytes into the low 32 bits, first digit highest; and back.
 _PACK = ((4, 0x00FF00FF00FF00FF), (8, 0x0000FFFF0000FFFF), (16, 0x00000000FFFFFFFF))
+_UNPACK = ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF), (4, 0x0F0F0F0F0F0F0F0F))
 # Values read per step: small enough that a step's strings and arrays stay in
 # the CPU cache (whole-column temporaries cost more in cache misses and page faults).
 _SLICE = 8192
@@ -73,9 +74,21 @@ def _slice_words(values: np.ndarray) -> np.ndarray | None:
                      (digits[:, 2] << 32) | digits[:, 3]])
 
 
-def rank_words(words: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def spell_words(words: np.ndarray) -> np.ndarray:
+    """The ids that ``words`` hold, as new strings (laid out together in memory,
+    which makes pandas' checks of them as categories cheap)."""
+    digits = np.stack([words[0] >> 32, words[0] & 0xFFFFFFFF, words[2] >> 32, words[2] & 0xFFFFFFFF], axis=1)
+    for shift, mask in _UNPACK:
+        digits = (digits | (digits << shift)) & mask
+    chars = digits + _ASCII_ZEROS + 39 * (((digits + _SIXES) >> 4) & _ONES)
+    chars[words[1] == 0, 2:] = 0  # a 16-digit id: NUL padding, dropped below
+    spelled = chars.astype(">u8").view("S32").ravel().tolist()
+    return np.array([raw.decode("ascii") for raw in spelled], dtype=object)
+
+
+def rank_words(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For the ids in ``words``: each one's rank among the distinct ids in sorted
-    order, where each rank first appears, and the distinct ids' words sorted."""
+    order, and the distinct ids' words sorted."""
     codes, first, by_head = _factorize(words)
     distinct = words[:, first]
     if by_head:  # no two ids share their first 16 digits
@@ -84,7 +97,7 @@ def rank_words(words: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         order = np.lexsort((distinct[2], distinct[1], distinct[0]))
     rank_of_code = np.empty(len(order), dtype=np.int64)
     rank_of_code[order] = np.arange(len(order))
-    return rank_of_code[codes], first[order], distinct[:, order]
+    return rank_of_code[codes], distinct[:, order]
 
 
 def _factorize(words: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
