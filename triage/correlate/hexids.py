@@ -83,7 +83,7 @@ def spell_words(words: np.ndarray) -> np.ndarray:
     chars = digits + _ASCII_ZEROS + 39 * (((digits + _SIXES) >> 4) & _ONES)
     chars[words[1] == 0, 2:] = 0  # a 16-digit id: NUL padding, dropped below
     spelled = chars.astype(">u8").view("S32").ravel().tolist()
-    return np.array([raw.decode("ascii") for raw in spelled], dtype=object)
+    return np.array(list(map(bytes.decode, spelled)), dtype=object)
 
 
 def rank_words(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
