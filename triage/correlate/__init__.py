@@ -5,12 +5,14 @@
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from triage.correlate.clock import ClockOffset, apply_offsets, estimate_offsets
-from triage.correlate.groups import group_requests
+from triage.correlate.groups import codes_of, group_requests
 from triage.correlate.links import (
     LinkIndex, concurrency_of, infer_runner_ip, link_by_ids, link_by_tags, link_by_window,
     test_window,
@@ -53,8 +55,10 @@ def correlate(build: LoadedBuild) -> Correlation:
     layer_of = {s.path: s.layer or "" for s in build.sources}
     offsets = estimate_offsets(events, layer_of)
     events = apply_offsets(events, offsets)
-    index = LinkIndex.build(events, groups)
     failed = [t for t in build.tests if t.failed]
+    if not failed:  # nothing to link, so no link index to build
+        return Correlation(events, offsets, [], *_runner_ip(build, [], None))
+    index = LinkIndex.build(events, groups)
 
     strong: dict[int, list[Link]] = {}
     for position, test in enumerate(failed):
@@ -63,12 +67,7 @@ def correlate(build: LoadedBuild) -> Correlation:
         links += [link for link in link_by_tags(test, index) if link.request_key not in seen]
         strong[position] = links
 
-    runner_ip = build.metadata.get("runner_ip")
-    origin = "build.json" if runner_ip else None
-    if not runner_ip:
-        runner_ip = infer_runner_ip([l for ls in strong.values() for l in ls], index)
-        origin = "inferred" if runner_ip else None
-
+    runner_ip, origin = _runner_ip(build, [l for ls in strong.values() for l in ls], index)
     taken = {link.request_key for links in strong.values() for link in links}
     context = context_events(events)
     results = []
@@ -82,10 +81,20 @@ def correlate(build: LoadedBuild) -> Correlation:
     return Correlation(events, offsets, results, runner_ip, origin)
 
 
+def _runner_ip(build: LoadedBuild, strong: list[Link], index: LinkIndex | None
+               ) -> tuple[str | None, str | None]:
+    """The runner's client IP and where it came from: build.json, else inferred
+    from the id- and tag-linked requests (None when there are none)."""
+    if build.metadata.get("runner_ip"):
+        return build.metadata["runner_ip"], "build.json"
+    inferred = infer_runner_ip(strong, index) if strong and index is not None else None
+    return inferred, "inferred" if inferred else None
+
+
 def context_events(events: pd.DataFrame) -> pd.DataFrame:
     """Id-less warnings and errors (e.g. a TLS handshake failure): what a
     timeline takes from the test's time window. Picked once for all failures."""
-    return events.loc[events["key"].isna() & events["level"].isin(CONTEXT_LEVELS)]
+    return events.loc[events["key"].isna().to_numpy() & events["level"].isin(CONTEXT_LEVELS).to_numpy()]
 
 
 def build_timeline(events: pd.DataFrame, test: TestResult, links: list[Link],
@@ -94,7 +103,7 @@ def build_timeline(events: pd.DataFrame, test: TestResult, links: list[Link],
     id-less warnings/errors (``context_events``, of ``events`` unless given),
     oldest first."""
     by_key = {link.request_key: link for link in links}
-    linked = events.loc[events["key"].isin(by_key.keys())].copy()
+    linked = events.iloc[_rows_with_keys(events["key"], by_key.keys())].copy()
     linked["key"] = linked["key"].astype("object")
     linked["link_method"] = linked["key"].map({k: link.method for k, link in by_key.items()})
     linked["link_confidence"] = linked["key"].map({k: link.confidence for k, link in by_key.items()})
@@ -114,6 +123,13 @@ def build_timeline(events: pd.DataFrame, test: TestResult, links: list[Link],
         timeline = pd.concat([timeline[important], timeline[~important]]).head(MAX_TIMELINE)
         timeline = timeline.sort_values(["ts", "layer", "line"], kind="stable", na_position="first")
     return timeline.reset_index(drop=True)
+
+
+def _rows_with_keys(key: pd.Series, wanted: Iterable[str]) -> np.ndarray:
+    """Positions of the events whose join key is one of ``wanted``, compared as codes."""
+    if not isinstance(key.dtype, pd.CategoricalDtype):
+        return np.flatnonzero(key.isin(list(wanted)).to_numpy())
+    return np.flatnonzero(np.isin(key.cat.codes.to_numpy(), codes_of(key.cat.categories, wanted)))
 
 
 def test_events(test: TestResult) -> pd.DataFrame:

@@ -27,16 +27,30 @@ class ClockOffset:
     estimate_s: float      # the raw median, applied or not
 
 
-def first_seen(events: pd.DataFrame) -> pd.DataFrame:
-    """Earliest time ``t`` (epoch seconds) per (source, join key), the key being
-    the integer code of the request group (codes hash far faster than id strings)."""
+def _source_key_seconds(events: pd.DataFrame) -> tuple[pd.Categorical, np.ndarray, np.ndarray]:
+    """The source (categorical), join-key code (-1 for none) and epoch seconds of each event."""
+    source = events["source"]
+    source = source.array if isinstance(source.dtype, pd.CategoricalDtype) else pd.Categorical(source)
     key = events["key"]
     codes = key.cat.codes.to_numpy() if isinstance(key.dtype, pd.CategoricalDtype) else pd.factorize(key)[0]
-    seconds = epoch_seconds(events["ts"])
-    keep = (codes >= 0) & ~np.isnan(seconds)
-    keyed = pd.DataFrame({"source": events["source"].to_numpy()[keep], "key": codes[keep],
-                          "t": seconds[keep]})
-    return keyed.groupby(["source", "key"], observed=True, sort=False)["t"].min().reset_index()
+    return source, codes, epoch_seconds(events["ts"])
+
+
+def _first_seen(source: np.ndarray, key: np.ndarray, seconds: np.ndarray
+                ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per source code: the key codes it logged with a time, and the earliest time of each."""
+    keep = np.flatnonzero((key >= 0) & (source >= 0) & ~np.isnan(seconds))
+    # Source codes are small integers: a stable sort of them is a radix sort.
+    rows = keep[np.argsort(source[keep], kind="stable")]
+    earliest = np.full(int(key.max()) + 1 if len(key) else 0, np.inf)
+    seen = {}
+    for code, part in zip(np.unique(source[rows]), np.split(rows, np.flatnonzero(np.diff(source[rows])) + 1)):
+        keys = key[part]
+        np.minimum.at(earliest, keys, seconds[part])
+        distinct = pd.unique(keys)
+        seen[int(code)] = (distinct, earliest[distinct])
+        earliest[distinct] = np.inf
+    return seen
 
 
 def epoch_seconds(ts: pd.Series) -> np.ndarray:
@@ -48,48 +62,58 @@ def epoch_seconds(ts: pd.Series) -> np.ndarray:
 
 
 def estimate_offsets(events: pd.DataFrame, layer_of: dict[str, str]) -> dict[str, ClockOffset]:
-    """Offsets for every source in ``events`` (which needs ``source``, ``key``, ``ts``)."""
-    seen = first_seen(events)
-    sources = [str(s) for s in events["source"].dropna().unique()]
-    offsets = {s: ClockOffset(s, 0.0, 0.0, 0, None, 0.0) for s in sources}
-    if seen.empty:
+    """Offsets for every source in ``events`` (which needs ``source``, ``key``, ``ts``).
+
+    Each source's first-seen times live in one array indexed by key code (NaN
+    where it never logged the key), so comparing two sources is array arithmetic.
+    """
+    source, key, seconds = _source_key_seconds(events)
+    names = [str(name) for name in source.categories]
+    offsets = {s: ClockOffset(s, 0.0, 0.0, 0, None, 0.0) for s in _in_order_of_appearance(source)}
+    per_source = {names[code]: seen for code, seen in _first_seen(source.codes, key, seconds).items()}
+    if not per_source:
         return offsets
-    per_source = {str(source): frame.set_index("key")["t"]
-                  for source, frame in seen.groupby("source", observed=True)}
     reference = _pick_reference(per_source, layer_of)
-    aligned: pd.Series = per_source[reference]
-    offsets[reference] = ClockOffset(reference, 0.0, 1.0, len(aligned), None, 0.0)
+    aligned = np.full(int(key.max()) + 1, np.nan)
+    aligned[per_source[reference][0]] = per_source[reference][1]
+    offsets[reference] = ClockOffset(reference, 0.0, 1.0, len(per_source[reference][0]), None, 0.0)
     pending = set(per_source) - {reference}
     while pending:
-        best, best_shared = None, 0
-        for source in pending:
-            shared = per_source[source].index.intersection(aligned.index)
-            if len(shared) > best_shared:
-                best, best_shared = source, len(shared)
-        if best is None or best_shared == 0:
+        # Ties go to the first name in sorted order (a set's order would vary by run).
+        shared = {s: int((~np.isnan(aligned[per_source[s][0]])).sum()) for s in sorted(pending)}
+        best = max(shared, key=shared.__getitem__)
+        if shared[best] == 0:
             break
-        offsets[best] = _offset(best, per_source[best], aligned, reference)
-        corrected = per_source[best] - offsets[best].offset_s
-        aligned = pd.concat([aligned, corrected[~corrected.index.isin(aligned.index)]])
+        keys, times = per_source[best]
+        known = aligned[keys]
+        offsets[best] = _offset(best, times - known, reference)
+        new = np.isnan(known)
+        aligned[keys[new]] = times[new] - offsets[best].offset_s
         pending.discard(best)
     return offsets
 
 
-def _pick_reference(per_source: dict[str, pd.Series], layer_of: dict[str, str]) -> str:
+def _in_order_of_appearance(source: pd.Categorical) -> list[str]:
+    codes = pd.unique(source.codes[source.codes >= 0])
+    return [str(source.categories[code]) for code in codes]
+
+
+def _pick_reference(per_source: dict[str, tuple[np.ndarray, np.ndarray]], layer_of: dict[str, str]) -> str:
     """The edge-most busy source with sub-second timestamps (nginx's whole
     seconds at request end would bias every offset by half a second)."""
     order = {"ingress": 0, "gateway": 1, "app": 2, "dependency": 3}
 
-    def coarse(times: pd.Series) -> bool:
+    def coarse(times: np.ndarray) -> bool:
         return bool(((times % 1.0) == 0).mean() > 0.5)
 
-    return min(per_source, key=lambda s: (coarse(per_source[s]), order.get(layer_of.get(s, ""), 9),
-                                          -len(per_source[s]), s))
+    return min(per_source, key=lambda s: (coarse(per_source[s][1]), order.get(layer_of.get(s, ""), 9),
+                                          -len(per_source[s][1]), s))
 
 
-def _offset(source: str, times: pd.Series, aligned: pd.Series, reference: str) -> ClockOffset:
-    shared = times.index.intersection(aligned.index)
-    diffs = (times.loc[shared] - aligned.loc[shared]).to_numpy(dtype=float)
+def _offset(source: str, differences: np.ndarray, reference: str) -> ClockOffset:
+    """The offset from ``differences``: this source's first-seen time minus the
+    aligned one, per key (NaN where the key is not shared)."""
+    diffs = differences[~np.isnan(differences)]
     median = float(np.median(diffs))
     spread = float(np.median(np.abs(diffs - median)))
     count = len(diffs)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from triage.correlate.groups import Groups
+from triage.correlate.groups import Groups, codes_of
 from triage.ingest.ids import ids_in_text
 from triage.model import Link, TestResult
 
@@ -38,48 +39,67 @@ def slug(text: str) -> str:
 class LinkIndex:
     """Lookups over the events that linking needs, built once per build.
 
-    User agents repeat across thousands of requests, so a test's tag is searched
-    among the distinct agents, and only the matching ones are looked up.
+    Events are addressed by position and joined through integer codes: each
+    event's join-key code and User-Agent code. User agents repeat across
+    thousands of requests, so a test's tag is searched among the distinct
+    agents, and only the matching codes are looked up.
     """
 
     groups: Groups
-    agents: pd.Series                    # User-Agent of keyed events (index aligned with keys)
-    keys: pd.Series                      # join key of the same events
-    distinct_agents: dict[str, list[str]]  # lower-cased agent -> spellings as logged
-    keys_by_tag: dict[str, set[str]]     # lower-cased x-test-name etc. -> join keys
-    client_rows: pd.DataFrame            # key, ts, client_ip (rows with a client IP and a key)
+    key_codes: np.ndarray                  # join-key code of every event (-1: none)
+    agent_codes: np.ndarray                # User-Agent code of every event (-1: none)
+    distinct_agents: dict[str, list[int]]  # lower-cased agent -> codes of its spellings
+    keys_by_tag: dict[str, set[str]]       # lower-cased x-test-name etc. -> join keys
+    client_ips: np.ndarray                 # client IP of every event (None/NaN: none)
+    times: np.ndarray                      # every event's ts, naive UTC datetime64 (NaT: none)
+    usable: np.ndarray                     # the events with a key and a time
+    _rows_from: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def build(cls, events: pd.DataFrame, groups: Groups) -> "LinkIndex":
-        keyed = events.loc[events["key"].notna(), ["key", "ts", "user_agent", "client_ip", "attrs"]]
-        with_agent = keyed.loc[keyed["user_agent"].notna(), ["user_agent", "key"]]
-        distinct: dict[str, list[str]] = {}
-        for agent in pd.unique(with_agent["user_agent"]):
-            distinct.setdefault(str(agent).lower(), []).append(agent)
-        with_attrs = keyed.loc[keyed["attrs"].notna(), ["attrs", "key"]]
+        key_codes = np.asarray(groups.keys.cat.codes.to_numpy(), dtype=np.int64)
+        keyed = key_codes >= 0
+        agent_codes, agents = pd.factorize(events["user_agent"].to_numpy(dtype=object))
+        agent_codes = np.where(keyed, agent_codes, -1)
+        distinct: dict[str, list[int]] = {}
+        for code in pd.unique(agent_codes[agent_codes >= 0]):
+            distinct.setdefault(str(agents[code]).lower(), []).append(int(code))
+        attrs = events["attrs"].to_numpy(dtype=object)
+        names = groups.keys.cat.categories
         keys_by_tag: dict[str, set[str]] = {}
-        attrs, keys = with_attrs["attrs"].tolist(), with_attrs["key"].tolist()
         for position in _tagged(attrs):
             tag = _tag_of(attrs[position])
-            if tag:
-                keys_by_tag.setdefault(tag.lower(), set()).add(keys[position])
-        client_rows = keyed.loc[keyed["client_ip"].notna() & keyed["ts"].notna(),
-                                ["key", "ts", "client_ip"]]
-        return cls(groups, with_agent["user_agent"], with_agent["key"], distinct, keys_by_tag,
-                   client_rows)
+            if tag and keyed[position]:
+                keys_by_tag.setdefault(tag.lower(), set()).add(names[key_codes[position]])
+        ts = events["ts"]
+        times = (ts.dt.tz_convert(None) if ts.dt.tz is not None else ts).to_numpy()
+        return cls(groups, key_codes, agent_codes, distinct, keys_by_tag,
+                   events["client_ip"].to_numpy(dtype=object), times, keyed & ~np.isnat(times))
+
+    def rows_from(self, client_ip: str) -> np.ndarray:
+        """Positions of the keyed, timed events from ``client_ip`` (one scan per IP)."""
+        if client_ip not in self._rows_from:
+            self._rows_from[client_ip] = np.flatnonzero((self.client_ips == client_ip) & self.usable)
+        return self._rows_from[client_ip]
+
+    def key_names(self, positions: np.ndarray) -> list[str]:
+        """The join keys of the events at ``positions``, each once, sorted."""
+        codes = np.unique(self.key_codes[positions])
+        return [str(name) for name in self.groups.keys.cat.categories[codes[codes >= 0]]]
 
 
 _TAG_KEYS = frozenset(TAG_HEADERS) | {"request_" + header for header in TAG_HEADERS}
 
 
-def _tagged(attrs: list[object]) -> list[int]:
+def _tagged(attrs: np.ndarray) -> np.ndarray:
     """Positions of the attrs that hold a test-tag header: one C-level set test per
     event (all dicts, as readers make them), a Python check only where not."""
     try:
-        untagged = list(map(_TAG_KEYS.isdisjoint, attrs))
+        untagged = np.fromiter(map(_TAG_KEYS.isdisjoint, attrs), dtype=bool, count=len(attrs))
     except TypeError:  # something other than a dict: check each
-        untagged = [not isinstance(a, dict) or _TAG_KEYS.isdisjoint(a) for a in attrs]
-    return [position for position, no_tag in enumerate(untagged) if not no_tag]
+        untagged = np.array([not isinstance(a, dict) or _TAG_KEYS.isdisjoint(a) for a in attrs],
+                            dtype=bool)
+    return np.flatnonzero(~untagged)
 
 
 def _tag_of(attrs: object) -> str | None:
@@ -94,8 +114,10 @@ def _tag_of(attrs: object) -> str | None:
 
 def link_by_ids(test: TestResult, index: LinkIndex) -> list[Link]:
     links: dict[str, Link] = {}
-    for found in sorted(ids_in_text(test.text())):
-        key = index.groups.key_of(found)
+    printed = sorted(ids_in_text(test.text()))
+    keys = index.groups.keys_of(printed)
+    for found in printed:
+        key = keys.get(found)
         if key and key not in links:
             links[key] = Link(key, "id-in-output", ID_CONFIDENCE, f"id {found} printed by the test")
     return list(links.values())
@@ -109,11 +131,11 @@ def link_by_tags(test: TestResult, index: LinkIndex) -> list[Link]:
         keys |= index.keys_by_tag.get(tag, set())
     if test_slug:
         needles = (f"triage-test/{test_slug}", f"test={test_slug}")
-        matching = [spelling for agent, spellings in index.distinct_agents.items()
+        matching = [code for agent, codes in index.distinct_agents.items()
                     if any(needle in agent for needle in needles) and _ends_tag(agent, test_slug)
-                    for spelling in spellings]
+                    for code in codes]
         if matching:
-            keys |= set(index.keys[index.agents.isin(matching)])
+            keys |= set(index.key_names(np.flatnonzero(np.isin(index.agent_codes, matching))))
     return [Link(key, "test-tag", TAG_CONFIDENCE, f"tagged with test '{test.name}'") for key in sorted(keys)]
 
 
@@ -140,11 +162,12 @@ def test_window(test: TestResult) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 def link_by_window(test: TestResult, index: LinkIndex, runner_ip: str | None,
                    concurrency: int, taken: set[str]) -> list[Link]:
     window = test_window(test)
-    if window is None or runner_ip is None or index.client_rows.empty:
+    if window is None or runner_ip is None:
         return []
-    rows = index.client_rows
-    mask = (rows["client_ip"] == runner_ip) & (rows["ts"] >= window[0]) & (rows["ts"] <= window[1])
-    keys = sorted(set(rows.loc[mask, "key"]) - taken)
+    start, end = (np.datetime64(w.tz_convert(None).as_unit("ns")) for w in window)
+    runner = index.rows_from(runner_ip)
+    inside = runner[(index.times[runner] >= start) & (index.times[runner] <= end)]
+    keys = sorted(set(index.key_names(inside)) - taken)
     confidence = round(WINDOW_CONFIDENCE / max(1, concurrency), 3)
     return [Link(key, "time-window", confidence,
                  f"from runner {runner_ip} during the test") for key in keys]
@@ -153,10 +176,11 @@ def link_by_window(test: TestResult, index: LinkIndex, runner_ip: str | None,
 def infer_runner_ip(links: list[Link], index: LinkIndex) -> str | None:
     """The client IP most of the id- and tag-linked requests came from."""
     strong = {link.request_key for link in links if link.method != "time-window"}
-    if not strong or index.client_rows.empty:
+    if not strong:
         return None
-    ips = index.client_rows.loc[index.client_rows["key"].isin(strong), "client_ip"]
-    counts = Counter(ips)
+    codes = codes_of(index.groups.keys.cat.categories, strong)
+    rows = np.flatnonzero(np.isin(index.key_codes, codes) & index.usable)
+    counts = Counter(ip for ip in index.client_ips[rows] if not pd.isna(ip))
     return counts.most_common(1)[0][0] if counts else None
 
 
