@@ -311,6 +311,16 @@ def test_rows_path_hands_over_to_the_mixed_reader_with_parse_state(tmp_path: Pat
     assert rows[5][INDEX["attrs"]]["stack"] == "  goroutine 1 [running]:\n\tmain.main()"
     assert iso({"ts": rows[6][INDEX["ts"]]}) == "2026-11-21T09:00:02.000Z"
     assert [row[INDEX["line"]] for row in rows] == [1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 14]
+
+
+def test_rows_path_hands_over_the_newest_time_before_an_undated_line(tmp_path: Path) -> None:
+    lines = ['time=2022-12-10T21:54:44Z level=info msg="dated" request_id=r1',
+             'level=info msg="not dated" request_id=r2',
+             "I1219 01:18:53.299220       1 file.go:138] klog takes 2022 from line 1"]
+    path = write(tmp_path, "app.log", "\n".join(lines) + "\n")
+    rows, events = _rows_and_events(path)
+    assert rows == events
+    assert iso({"ts": rows[2][INDEX["ts"]]}) == "2022-12-19T01:18:53.299Z"
     assert_same_reading(path, "app/app.log")
 
 
@@ -389,6 +399,8 @@ def test_fast_rows_equal_the_general_rows_or_decline(spec: list[tuple[str, bool]
 
 
 _FILE_LINES = st.sampled_from([*LEARNT, *DECLINED[:4], *DECLINED[12:16],
+                               'time=2022-12-10T21:54:44Z level=info msg="old" request_id=r6',
+                               'level=info msg="no time" request_id=r5',
                                USUAL.format(s=1, ms=5, rid="req-1", n=1),
                                USUAL.format(s=2, ms=7, rid="9c2bbfb0-2d77-41be-b210-8074be1f1099", n=2),
                                "I1219 01:18:53.299220       1 file.go:138] boom", "    at Foo.bar(Foo.java:10)",
