@@ -262,6 +262,18 @@ def _second_of(prefix: str) -> float | None:
     return None
 
 
+def _fraction_of(tail: str) -> float | None:
+    """What ``iso_ts`` adds to the whole seconds for the rest of a UTC stamp
+    (``""``, ``Z``, ``.250Z``), else None (a zone offset, or not a stamp)."""
+    zone = tail[-1:]
+    digits = tail[1:-1] if zone in ("Z", "z") else tail[1:]
+    if not digits:
+        return 0.0 if tail in ("", "Z", "z") else None
+    if tail[0] in ".," and digits.isdigit() and digits.isascii() and len(digits) <= 9:
+        return int(digits) / 10 ** len(digits)
+    return None
+
+
 def _method_of(value: str) -> str | None:
     return value.upper() if value.isalpha() else None
 
@@ -274,6 +286,7 @@ def _service_of(value: str) -> tuple[str | None, float | None]:
 
 # Pure functions of one string: the caches serve every file read in the process.
 _SECONDS = _Memo(_second_of)
+_FRACTIONS = _Memo(_fraction_of)
 _METHODS = _Memo(_method_of)
 _PATHS = _Memo(url_path)
 _STATUSES = _Memo(http_status)
@@ -295,20 +308,16 @@ def _row_builder(spec: tuple[tuple[str, bool], ...], groups: list[int]) -> Build
     latencies = _LATENCIES.setdefault(unit, _Memo(lambda value: duration_ms(value, unit)))
     attr_keys = shape.attrs[:MAX_ATTRS] if len(keys) > len(shape.columns) else ()
     attr_groups = tuple(group_of[key] for key in attr_keys) + (1,)  # two at least: a tuple
-    seconds, methods, paths, statuses, services = _SECONDS, _METHODS, _PATHS, _STATUSES, _SERVICES
+    seconds, fractions = _SECONDS, _FRACTIONS
+    methods, paths, statuses, services = _METHODS, _PATHS, _STATUSES, _SERVICES
 
     def row(found: re.Match[str], line: int) -> Row:
         (ts_text, level, request_id, trace_id, span_id, method, path, status, latency,
          upstream, client, agent, message, service) = found.group(*take)
         ts = None
         if ts_text is not None:
-            base = seconds[ts_text[:19]]
-            digits = ts_text[20:-1]
-            if (base is not None and ts_text[-1] == "Z" and ts_text[19:20] == "."
-                    and digits.isdigit() and digits.isascii() and len(digits) <= 9):
-                ts = base + int(digits) / 10 ** len(digits)
-            else:
-                ts = record_ts(ts_text)
+            base, fraction = seconds[ts_text[:19]], fractions[ts_text[19:]]
+            ts = record_ts(ts_text) if base is None or fraction is None else base + fraction
         name, service_ms = services[service]
         latency_ms = latencies[latency]
         return (ts, None, name, level, normalize_request_id(request_id),
