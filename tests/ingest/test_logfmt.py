@@ -262,6 +262,8 @@ LEARNT = [
     'time=2026-13-45T09:00:03.5Z level=info msg="no such day" request_id=req-abh',
     'time=2026-11-21X09:00:03.5Z level=info msg="odd separator" request_id=req-abi',
     'time=2026-11-21T09:00:03.1234567891Z level=info msg="ten digits" request_id=req-abj',
+    'time=2026-11-21T09:00:03.Z level=info msg="a dot, no digits" request_id=req-abk',
+    'time=2026-11-21T09:00:03x level=info msg="a letter after the seconds" request_id=req-abl',
     'ts=2026-11-21T09:00:04.250Z lvl=WARN message="slow" service=8ms latency_ms=12 '
     'request_id=9C2BBFB0-2D77-41BE-B210-8074BE1F1099 trace_id=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     'ts=2026-11-21T09:00:04.251Z lvl=WARN message="slow" service=0s latency_ms=x '
@@ -273,12 +275,16 @@ LEARNT = [
     'time=2026-11-21T09:00:06.000Z level=info msg="many attrs" ' + " ".join(f"k{i}=v{i}" for i in range(25)),
     'time=2026-11-21T09:00:06.001Z level=info msg="long attr" q=' + "y" * 300 + ' empty= dash=-',
 ]
+# Lines of a shape learnt above that the fast path must still decline.
+LATE_DECLINED = ['time=2026-11-21T09:00:06.001Z level=info msg="long attr" q=' + "y" * 301 + ' empty= dash=-',
+                 'time=2026-11-21T09:00:03Z level=info msg="no fraction" request_id=-']
 
 
 def _awkward_lines() -> list[str]:
     ids = ["f826214ba6d57201e8bc762ed17e9d90", "9c2bbfb0-2d77-41be-b210-8074be1f1099", "req-7"]
     usual = [USUAL.format(s=n % 10, ms=n % 1000, rid=ids[n % 3], n=n) for n in range(30)]
-    return usual[:10] + DECLINED + usual[10:20] + [line for line in LEARNT for _ in range(2)] + usual[20:]
+    return (usual[:10] + DECLINED + usual[10:20] + [line for line in LEARNT for _ in range(2)]
+            + LATE_DECLINED + usual[20:])
 
 
 def test_rows_path_reads_every_variant_the_same_and_declines_what_it_must(
@@ -287,14 +293,15 @@ def test_rows_path_reads_every_variant_the_same_and_declines_what_it_must(
     general: list[int] = []
     monkeypatch.setattr(logfmt_rows, "row_of", lambda event, line: general.append(line) or row_of(event, line))
     rows, events = _rows_and_events(path)
-    assert rows == events and len(rows) == 30 + len(DECLINED) + 2 * len(LEARNT)
+    assert rows == events and len(rows) == 30 + len(DECLINED) + 2 * len(LEARNT) + len(LATE_DECLINED)
     # Only the declined lines and the first line of each shape (which teaches it) go
     # the general way: the usual line from line 2 on, and every learnt variant after
     # its shape's first line (times, ids, units, caps of every kind) come out fast.
     learnt = 11 + len(DECLINED) + 10
     shapes_first = [learnt + 2 * LEARNT.index(line) for line in
-                    (LEARNT[0], LEARNT[8], LEARNT[10], LEARNT[12], LEARNT[13])]
-    assert general == [1, *range(11, 11 + len(DECLINED)), *shapes_first]
+                    (LEARNT[0], LEARNT[10], LEARNT[12], LEARNT[14], LEARNT[15])]
+    late = learnt + 2 * len(LEARNT)
+    assert general == [1, *range(11, 11 + len(DECLINED)), *shapes_first, late, late + 1]
     assert_same_reading(path, "app/app.log")
 
 
