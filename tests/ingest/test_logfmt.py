@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
@@ -241,7 +242,7 @@ DECLINED = [
     'trace_id=0af7651916cd43dd8448eb211c80319c method=GET path="/x" status=200 duration=1ms',
     'time=2026-11-21T09:00:01.000Z level=info msg="request completed" service=cart-api request_id=r1 '
     'trace_id=0af7651916cd43dd8448eb211c80319c method=GET path="/x" status=200 duration=1ms q=' + "x" * 301,
-    'time=2026-11-21T09:00:01.000Z level=info msg="done" level=warn request_id=r1',
+    'time=2026-11-21T09:00:01.000Z level=info msg="done" level=warn request_id=r1 twice=1',
     'time=2026-11-21T09:00:01.000Z level=info msg="with bare words" request_id=r1 extra',
     'at=info method=GET path="/" host=shop.example request_id=8601b555-6a83-4c12-8269-97c8e32cdb22 '
     'fwd="10.1.2.3" dyno=web.1 connect=1ms service=8ms status=200 bytes=21',
@@ -290,6 +291,8 @@ def _awkward_lines() -> list[str]:
 def test_rows_path_reads_every_variant_the_same_and_declines_what_it_must(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "app.log", "\n".join(_awkward_lines()) + "\n")
+    monkeypatch.setattr(logfmt_rows, "LEARN_AFTER", 1)  # a small file: learn shapes at once
+    monkeypatch.setattr(logfmt_rows, "LINES_PER_SHAPE", 0)
     general: list[int] = []
     monkeypatch.setattr(logfmt_rows, "row_of", lambda event, line: general.append(line) or row_of(event, line))
     rows, events = _rows_and_events(path)
@@ -303,6 +306,29 @@ def test_rows_path_reads_every_variant_the_same_and_declines_what_it_must(
     late = learnt + 2 * len(LEARNT)
     assert general == [1, *range(11, 11 + len(DECLINED)), *shapes_first, late, late + 1]
     assert_same_reading(path, "app/app.log")
+
+
+def test_shapes_are_learnt_where_the_compiling_pays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled: list[int] = []
+    compile_shapes = logfmt_rows._compile
+    monkeypatch.setattr(logfmt_rows, "_compile", lambda specs: compiled.append(len(specs)) or compile_shapes(specs))
+    shapes = [f'time=2026-11-21T09:00:01.000Z level=info msg="shape {n}" k{n}={{i}}' for n in range(40)]
+    many = write(tmp_path, "many.log", "\n".join(shape.format(i=i) for i in range(3) for shape in shapes) + "\n")
+    rows, events = _rows_and_events(many)  # 40 key sets, 3 lines each: only one is worth it
+    assert rows == events and compiled == [1]
+    compiled.clear()
+    few = write(tmp_path, "few.log", "\n".join(shapes[i % 4].format(i=i) for i in range(5000)) + "\n")
+    general: list[int] = []
+    monkeypatch.setattr(logfmt_rows, "row_of", lambda event, line: general.append(line) or row_of(event, line))
+    rows, events = _rows_and_events(few)
+    # Line n has shape (n - 1) % 4. Shape 0 is learnt at its 3rd line (9); then one
+    # more from line 1024, 2048 and 3072 on: the first general line there (1026 of
+    # shape 1, 2048 of shape 3, 3075 of shape 2).
+    assert compiled == [1, 2, 3, 4]
+    assert len(general) == 3 + len(range(2, 1027, 4)) + len(range(4, 2049, 4)) + len(range(3, 3076, 4))
+    assert max(general) == 3075
+    assert rows == [row_of(event, event["line"]) for event in LOGFMT.parse(SourceFile(few, "few.log"),
+                                                                           ParseContext("few.log"))]
 
 
 def test_rows_path_hands_over_to_the_mixed_reader_with_parse_state(tmp_path: Path) -> None:
@@ -397,10 +423,11 @@ def _line_of(spec: list[tuple[str, bool]], values: list[str]) -> str:
 def test_fast_rows_equal_the_general_rows_or_decline(spec: list[tuple[str, bool]], data) -> None:
     texts = [_line_of(spec, [data.draw(_SHAPE_VALUES) for _ in spec]) for _ in range(3)]
     shapes = logfmt_rows._Shapes()
-    for text in texts:
-        found = split_pairs(text)
-        if found is not None and not found[1]:
-            shapes.learn(text, found[0], row_of(convert_pairs(*found), 7))
+    with patch.object(logfmt_rows, "LEARN_AFTER", 1):
+        for text in texts:
+            found = split_pairs(text)
+            if found is not None and not found[1]:
+                shapes.learn(text, found[0], row_of(convert_pairs(*found), 7))
     for text in texts:
         match = shapes.match(text)
         if match is not None:

@@ -2,8 +2,8 @@
 
 A service writes the same few key sets line after line (``time= level= msg="..."
 service= request_id= ...``). Each key set, with which values are quoted, is a
-*shape*; once a line of a shape has gone through ``convert_pairs``, the shape is
-learnt: one regex matches every learnt shape at once (a trie of the shapes'
+*shape*; once a few lines of a shape have gone through ``convert_pairs``, the
+shape is learnt: one regex matches every learnt shape at once (a trie of the shapes'
 tokens, so shapes that share a start are not tried one by one), and the shape's
 row builder turns the match into the row ``convert_pairs`` gives, with no dict
 per event and one parse per distinct second, path, status, duration and service.
@@ -31,9 +31,18 @@ from triage.ingest.logfmt import (FIELDS, MAX_ATTRS, _MAPPED, _UNITS, _parse_mix
 from triage.ingest.rows import BLOCK_ROWS, INDEX, Row, row_of
 from triage.ingest.text import Joiner, YearFixer
 
-MAX_SHAPES = 64      # learnt shapes; a file with more reads the rest the general way
-MAX_TRIES = 2        # attempts to learn one key set whose lines keep declining
-CACHE_LIMIT = 65536  # distinct values kept per cache
+# Learning a shape compiles the regex of all shapes again (~30 us a pair), so a
+# shape is learnt only where that pays: at the 3rd general line of its key set
+# (again 10 times as many lines later, if that line's values kept it out), once
+# the file has had LINES_PER_SHAPE lines per shape already learnt, and while the
+# shapes stay small. The compiling then costs at most about what the general
+# path costs per line.
+LEARN_AFTER = 3
+LINES_PER_SHAPE = 1024
+MAX_SHAPE_TOKENS = 48          # pairs of one shape
+MAX_TOKENS = 512               # pairs of all learnt shapes together
+MAX_KEY_SETS = 65536           # key sets counted
+CACHE_LIMIT = 65536            # distinct values kept per cache
 _TS = INDEX["ts"]
 
 # The columns a row builder fills from the line, in the order it unpacks them.
@@ -144,17 +153,22 @@ class _Shapes:
     def __init__(self) -> None:
         self.specs: list[tuple[tuple[str, bool], ...]] = []
         self.builders: list[Builder | None] = []
-        self.tries: dict[tuple[str, ...], int] = {}
+        self.seen: dict[tuple[str, ...], int] = {}  # general lines per key set
+        self.next_try: dict[tuple[str, ...], int] = {}
+        self.tokens = 0
         self.match = re.compile(r"(?!)").match  # nothing learnt yet
 
     def learn(self, text: str, pairs: dict[str, str], row: Row) -> bool:
         """Learn the shape of ``text`` (whose ``pairs`` and general-path ``row`` are
         given) when it can be read fast; True when ``match`` has changed."""
         keys = tuple(pairs)
-        tries = self.tries.get(keys, 0)
-        if tries >= MAX_TRIES or len(self.specs) >= MAX_SHAPES:
+        seen = self.seen.get(keys, 0) + 1
+        if seen > 1 or len(self.seen) < MAX_KEY_SETS:
+            self.seen[keys] = seen
+        if (seen < self.next_try.get(keys, LEARN_AFTER) or row[-1] < LINES_PER_SHAPE * len(self.specs)
+                or len(keys) > MAX_SHAPE_TOKENS or self.tokens + len(keys) > MAX_TOKENS):
             return False
-        self.tries[keys] = tries + 1
+        self.next_try[keys] = 10 * seen
         spec = _spec_of(text, keys)
         if spec is None or spec in self.specs or not _readable(keys):
             return False
@@ -169,6 +183,7 @@ class _Shapes:
                 or builders[found.lastindex](found, row[-1]) != row):
             return False
         self.specs = specs
+        self.tokens += len(keys)
         self.builders[:] = builders
         self.match = pattern.match
         return True
