@@ -46,8 +46,8 @@ CACHE_LIMIT = 65536            # distinct values kept per cache
 _TS = INDEX["ts"]
 
 # The columns a row builder fills from the line, in the order it unpacks them.
-_COLUMNS = ("ts", "level", "request_id", "trace_id", "span_id", "method", "path", "status",
-            "latency", "upstream_host", "client_ip", "user_agent", "message")
+_COLUMNS = ("ts", "level", "span_id", "method", "path", "status", "latency", "upstream_host",
+            "client_ip", "user_agent", "message")
 _REFUSED_COLUMNS = {"error_code", "error_text"}
 _REFUSED_KEYS = {"at", "code"}
 # A learnt line's tokens, for its shape: key, then a quoted or a plain value.
@@ -62,6 +62,9 @@ _PLAIN = r'([!#-;=>-\[\]-~]{%s,%s})'
 _NOT_DASH_QUOTED = r'(?!"-")'
 _NOT_DASH_PLAIN = r'(?!-(?: |\Z))'
 _NEVER = r"(?:()(?!))?"  # group 1: never takes part, so it reads as None
+# Ids that ``normalize_request_id`` / ``normalize_trace_id`` return unchanged.
+_CANONICAL_REQUEST_ID = r"(?!0*(?: |\Z))([0-9a-f]{32}|[0-9a-f]{16})(?= |\Z)"
+_CANONICAL_TRACE_ID = r"(?!0*(?: |\Z))([0-9a-f]{32})(?= |\Z)"
 
 Builder = Callable[["re.Match[str]", int], Row]
 
@@ -215,7 +218,25 @@ def _readable(keys: tuple[str, ...]) -> bool:
     return "message" in columns and not columns & _REFUSED_COLUMNS
 
 
+def _canonical_id(key: str, quoted: bool) -> str | None:
+    """The regex of an id that ``ids`` keeps as it is, when a plain value of ``key``
+    is a request or trace id: such a value gets a group of its own (before the
+    token's general one), so the common id costs no normalising call."""
+    if quoted:
+        return None
+    columns = {column for column, _ in FIELDS.index.get(key, ())}
+    if "request_id" in columns:
+        return _CANONICAL_REQUEST_ID
+    return _CANONICAL_TRACE_ID if "trace_id" in columns else None
+
+
 def _value_pattern(key: str, quoted: bool) -> str:
+    canonical = _canonical_id(key, quoted)
+    general = _general_value_pattern(key, quoted)
+    return general if canonical is None else f"(?:{canonical}|{general})"
+
+
+def _general_value_pattern(key: str, quoted: bool) -> str:
     mapped = key in FIELDS.index or key == "service"
     longest = str(MAX_ATTR_CHARS) if key not in _MAPPED else ""
     shortest = "1" if mapped else "0"
@@ -227,8 +248,8 @@ def _value_pattern(key: str, quoted: bool) -> str:
 
 
 def _compile(specs: list[tuple[tuple[str, bool], ...]]) -> tuple[re.Pattern[str], list[list[int]]]:
-    """One regex for all ``specs`` and, per spec, the group of each of its tokens
-    followed by its end group."""
+    """One regex for all ``specs`` and, per spec, the (first) group of each of its
+    tokens followed by its end group."""
     trie: dict = {}
     for number, spec in enumerate(specs):
         node = trie
@@ -247,8 +268,11 @@ def _compile(specs: list[tuple[tuple[str, bool], ...]]) -> tuple[re.Pattern[str]
                 alternatives.append(r"\Z()")
                 continue
             key, quoted = token
+            token_group = groups[0]
+            if _canonical_id(key, quoted) is not None:
+                groups[0] += 1  # the token's general group follows its canonical one
             head = ("" if first else " ") + re.escape(key) + "=" + _value_pattern(key, quoted)
-            alternatives.append(head + render(child, path + [groups[0]], False))
+            alternatives.append(head + render(child, path + [token_group], False))
         return "(?:" + "|".join(alternatives) + ")"
 
     return re.compile(_NEVER + render(trie, [], True)), paths
@@ -310,6 +334,17 @@ _SERVICES[None] = (None, None)
 _LATENCIES: dict[float | None, _Memo] = {}
 
 
+def _id_groups(spec: tuple[tuple[str, bool], ...], group_of: dict[str, int],
+               key: str | None) -> tuple[int, int]:
+    """``(group of a canonical id, group of any other value)`` of ``key``'s token;
+    1 (never set) for what it does not have."""
+    if key is None:
+        return 1, 1
+    if _canonical_id(key, dict(spec)[key]) is None:
+        return 1, group_of[key]
+    return group_of[key], group_of[key] + 1
+
+
 def _row_builder(spec: tuple[tuple[str, bool], ...], groups: list[int]) -> Builder:
     """The row of a line of shape ``spec`` from its match (``groups``: the group of
     each token, then the end group): the row ``row_of(convert_pairs(...))`` gives."""
@@ -318,7 +353,8 @@ def _row_builder(spec: tuple[tuple[str, bool], ...], groups: list[int]) -> Build
     group_of = dict(zip(keys, groups))
     chosen = {column: candidates[0] for column, candidates in shape.columns}
     take = tuple(group_of[chosen[column]] if column in chosen else 1 for column in _COLUMNS)
-    take += (group_of.get("service", 1),)
+    take += (group_of.get("service", 1), *_id_groups(spec, group_of, chosen.get("request_id")),
+             *_id_groups(spec, group_of, chosen.get("trace_id")))
     unit = _UNITS.get(chosen.get("latency", ""))
     latencies = _LATENCIES.setdefault(unit, _Memo(lambda value: duration_ms(value, unit)))
     attr_keys = shape.attrs[:MAX_ATTRS] if len(keys) > len(shape.columns) else ()
@@ -327,17 +363,18 @@ def _row_builder(spec: tuple[tuple[str, bool], ...], groups: list[int]) -> Build
     methods, paths, statuses, services = _METHODS, _PATHS, _STATUSES, _SERVICES
 
     def row(found: re.Match[str], line: int) -> Row:
-        (ts_text, level, request_id, trace_id, span_id, method, path, status, latency,
-         upstream, client, agent, message, service) = found.group(*take)
+        (ts_text, level, span_id, method, path, status, latency, upstream, client, agent, message,
+         service, request_id, other_request_id, trace_id, other_trace_id) = found.group(*take)
         ts = None
         if ts_text is not None:
             base, fraction = seconds[ts_text[:19]], fractions[ts_text[19:]]
             ts = record_ts(ts_text) if base is None or fraction is None else base + fraction
         name, service_ms = services[service]
         latency_ms = latencies[latency]
-        return (ts, None, name, level, normalize_request_id(request_id),
-                normalize_trace_id(trace_id), span_id, methods[method], paths[path],
-                statuses[status], service_ms if latency_ms is None else latency_ms, upstream,
+        return (ts, None, name, level,
+                normalize_request_id(other_request_id) if request_id is None else request_id,
+                normalize_trace_id(other_trace_id) if trace_id is None else trace_id, span_id,
+                methods[method], paths[path], statuses[status], service_ms if latency_ms is None else latency_ms, upstream,
                 None, None, client, agent, message, None,
                 dict(zip(attr_keys, found.group(*attr_groups))) if attr_keys else None, None, line)
 
