@@ -269,6 +269,10 @@ LEARNT = [
     'request_id=9C2BBFB0-2D77-41BE-B210-8074BE1F1099 trace_id=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     'ts=2026-11-21T09:00:04.251Z lvl=WARN message="slow" service=0s latency_ms=x '
     'request_id=00000000000000000000000000000000 trace_id=Root=1-5759e988-bd862e3fe1be46a994272793',
+    'ts=2026-11-21T09:00:04.252Z lvl=WARN message="slow" service=8ms latency_ms=12 '
+    'request_id=abcdef0123456789ab trace_id=00000000000000000000000000000000',
+    'time=2026-11-21T09:00:04.253Z level=info msg="quoted ids" request_id="9C2BBFB0-2D77-41BE-B210-8074BE1F1099" '
+    'trace_id="0af7651916cd43dd8448eb211c80319c"',
     'time=2026-11-21T09:00:05.000Z level=info msg="http" method=get path="https://h.example/a/b?c=1" '
     'status=20x request_time=0.25 upstream=10.0.0.2:80 fwd=10.1.2.3 user_agent="curl/8 (x)" span_id=b7ad6b7169203331',
     'time=2026-11-21T09:00:05.001Z level=info msg="http" method=G3T path="?" '
@@ -302,7 +306,7 @@ def test_rows_path_reads_every_variant_the_same_and_declines_what_it_must(
     # its shape's first line (times, ids, units, caps of every kind) come out fast.
     learnt = 11 + len(DECLINED) + 10
     shapes_first = [learnt + 2 * LEARNT.index(line) for line in
-                    (LEARNT[0], LEARNT[10], LEARNT[12], LEARNT[14], LEARNT[15])]
+                    (LEARNT[0], LEARNT[10], LEARNT[13], LEARNT[14], LEARNT[16], LEARNT[17])]
     late = learnt + 2 * len(LEARNT)
     assert general == [1, *range(11, 11 + len(DECLINED)), *shapes_first, late, late + 1]
     assert_same_reading(path, "app/app.log")

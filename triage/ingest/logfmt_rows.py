@@ -62,9 +62,10 @@ _PLAIN = r'([!#-;=>-\[\]-~]{%s,%s})'
 _NOT_DASH_QUOTED = r'(?!"-")'
 _NOT_DASH_PLAIN = r'(?!-(?: |\Z))'
 _NEVER = r"(?:()(?!))?"  # group 1: never takes part, so it reads as None
-# Ids that ``normalize_request_id`` / ``normalize_trace_id`` return unchanged.
-_CANONICAL_REQUEST_ID = r"(?!0*(?: |\Z))([0-9a-f]{32}|[0-9a-f]{16})(?= |\Z)"
-_CANONICAL_TRACE_ID = r"(?!0*(?: |\Z))([0-9a-f]{32})(?= |\Z)"
+# Ids that ``normalize_request_id`` / ``normalize_trace_id`` return unchanged (the
+# space or end that must follow is the next token's business).
+_CANONICAL_REQUEST_ID = r"(?!0*(?: |\Z))([0-9a-f]{32}|[0-9a-f]{16})"
+_CANONICAL_TRACE_ID = r"(?!0*(?: |\Z))([0-9a-f]{32})"
 
 Builder = Callable[["re.Match[str]", int], Row]
 
