@@ -375,8 +375,9 @@ def _row_builder(spec: tuple[tuple[str, bool], ...], groups: list[int]) -> Build
         return (ts, None, name, level,
                 normalize_request_id(other_request_id) if request_id is None else request_id,
                 normalize_trace_id(other_trace_id) if trace_id is None else trace_id, span_id,
-                methods[method], paths[path], statuses[status], service_ms if latency_ms is None else latency_ms, upstream,
-                None, None, client, agent, message, None,
+                methods[method], paths[path], statuses[status],
+                service_ms if latency_ms is None else latency_ms, upstream, None, None, client, agent,
+                message, None,
                 dict(zip(attr_keys, found.group(*attr_groups))) if attr_keys else None, None, line)
 
     return row
