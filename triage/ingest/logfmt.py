@@ -312,6 +312,13 @@ class LogfmtIngestor(LineIngestor):
     def splittable(self, head: Head) -> bool:
         return False  # continuation lines belong to the event before them
 
+    def parse_rows(self, source: SourceFile, ctx: ParseContext) -> Iterator[list[tuple]]:
+        """``parse`` as rows (``triage.ingest.logfmt_rows``): nothing is skipped, so
+        ``ctx`` is left as it is."""
+        from triage.ingest.logfmt_rows import logfmt_rows  # it builds on this module
+
+        return logfmt_rows(source)
+
     def parse(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:
         """Every non-empty line is an event or continues one; nothing is skipped.
 
