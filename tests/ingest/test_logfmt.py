@@ -457,3 +457,29 @@ def test_rows_path_reads_generated_files_as_parse_does(tmp_path_factory: pytest.
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     rows, events = _rows_and_events(path)
     assert rows == events
+
+
+def test_a_value_the_converter_cannot_read_costs_its_line_nothing_more(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stamp whose fraction has a superscript digit (isdigit() takes it, int() does
+    not) once made the whole file an internal error; now the stamp is no time, and
+    a line the converter still fails on is kept as a plain event, by both paths."""
+    path = write(tmp_path, "svc.log",
+                 'time=2026-11-21T09:00:00.0\u00b23Z level=info msg="odd stamp" service=x\n'
+                 'time=2026-11-21T09:00:01.000Z level=info msg="boom" service=x\n'
+                 'time=2026-11-21T09:00:02.000Z level=info msg="fine" service=x\n')
+    result = read_source(path, "app/svc.log")
+    assert result.info.status == "ok" and result.info.events == 3
+    assert result.events[0]["ts"] is None and result.events[0]["message"] == "odd stamp"
+    real_convert = convert_pairs
+
+    def failing(pairs, bare):
+        if pairs.get("msg") == "boom":
+            raise ValueError("a converter bug")
+        return real_convert(pairs, bare)
+
+    monkeypatch.setattr("triage.ingest.logfmt.convert_pairs", failing)
+    for frame in read_both_ways(path, "app/svc.log")[:2]:
+        assert frame["message"].tolist()[1] == 'time=2026-11-21T09:00:01.000Z level=info msg="boom" service=x'
+        assert frame["line"].tolist() == [1, 2, 3]
+    assert_same_reading(path, "app/svc.log")

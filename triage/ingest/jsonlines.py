@@ -135,7 +135,8 @@ def iso_ts(value: str) -> float | None:
             elif len(tail) >= 5 and tail[-5] in "+-" and tail[-4:].isdigit():
                 zone, tail = tail[-5:], tail[:-5]
         digits = tail[1:]
-        if not tail or (tail[0] in ".," and digits.isdigit() and len(digits) <= 9):
+        # isascii: isdigit also takes "²", which int() refuses
+        if not tail or (tail[0] in ".," and digits.isascii() and digits.isdigit() and len(digits) <= 9):
             base = _iso_seconds(value[:19])
             if base is None:
                 return None

@@ -14,7 +14,7 @@ from functools import lru_cache
 from itertools import chain
 from typing import Any, Iterable, Iterator, NamedTuple
 
-from triage.ingest.base import Head, LineIngestor, ParseContext, SourceFile
+from triage.ingest.base import LINE_ERRORS, Head, LineIngestor, ParseContext, SourceFile
 from triage.ingest.jsonlines import (FieldMap, http_status, duration_ms, record_ts, short_code, small_value,
                                      split_message, unit_of, url_path)
 from triage.ingest.base import line_blocks
@@ -342,7 +342,7 @@ class LogfmtIngestor(LineIngestor):
                     joiner.push(held)
                 yield from _parse_mixed(chain(((lineno, text),), lines), joiner, years)
                 return
-            event = convert_pairs(*found)
+            event = convert_line(found, text)
             event["line"] = lineno
             if held is not None:
                 if held["ts"] is not None:
@@ -353,6 +353,16 @@ class LogfmtIngestor(LineIngestor):
             yield held
 
 
+def convert_line(found: tuple[dict[str, str], list[str]], text: str) -> dict[str, Any]:
+    """``convert_pairs`` of a line's pairs; a line whose values it cannot convert
+    (a stamp with odd digits, say) is kept as a plain event: a logfmt file keeps
+    every line, so one bad value must not cost the file."""
+    try:
+        return convert_pairs(*found)
+    except LINE_ERRORS:
+        return plain_event(text)
+
+
 def _parse_mixed(lines: Iterable[tuple[int, str]], joiner: Joiner,
                  years: YearFixer) -> Iterator[dict[str, Any]]:
     """The rest of a file with other lines among the logfmt ones."""
@@ -361,7 +371,7 @@ def _parse_mixed(lines: Iterable[tuple[int, str]], joiner: Joiner,
             continue
         found = split_pairs(text)
         if found is not None:
-            event = convert_pairs(*found)
+            event = convert_line(found, text)
         elif joiner.continues(text):
             joiner.add(text)
             continue

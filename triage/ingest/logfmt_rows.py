@@ -27,7 +27,7 @@ from triage.ingest.ids import normalize_request_id, normalize_trace_id
 from triage.ingest.jsonlines import (MAX_ATTR_CHARS, duration_ms, http_status, iso_ts, record_ts,
                                      url_path)
 from triage.ingest.logfmt import (FIELDS, MAX_ATTRS, _MAPPED, _UNITS, _parse_mixed, _shape,
-                                  convert_pairs, split_pairs)
+                                  convert_line, convert_pairs, split_pairs)
 from triage.ingest.rows import BLOCK_ROWS, INDEX, Row, row_of
 from triage.ingest.text import Joiner, YearFixer
 
@@ -94,7 +94,7 @@ def logfmt_rows(source: SourceFile) -> Iterator[list[Row]]:
                 pairs = split_pairs(text)
                 if pairs is None:
                     break
-                row = row_of(convert_pairs(*pairs), lineno)
+                row = row_of(convert_line(pairs, text), lineno)
                 rows.append(row)
                 if not pairs[1] and shapes.learn(text, pairs[0], row):
                     match = shapes.match
@@ -123,7 +123,7 @@ def _mixed_rows(lineno: int, text: str, lines: Iterator[tuple[int, str]], rows: 
     if rows:
         held = rows.pop()
         last_ts = _newest_ts(rows, last_ts)
-        event = convert_pairs(*split_pairs(held_text))
+        event = convert_line(split_pairs(held_text), held_text)
         event["line"] = held[INDEX["line"]]
         joiner.push(event)
     if last_ts is not None:

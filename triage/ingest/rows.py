@@ -60,13 +60,16 @@ def line_rows(ingestor: "LineIngestor", source: "SourceFile", ctx: "ParseContext
     bytes as read (text after a read error), and declined lines are decoded for
     ``event_of_line`` exactly as ``line_blocks`` decodes them.
     """
-    from triage.ingest.base import UnreadableSource, decode, line_blocks
+    from triage.ingest.base import LINE_ERRORS, UnreadableSource, decode, line_blocks
 
     event_of_line = event_of_line or ingestor.event_of_line
     rows: list[Row] = []
     try:
         for line, text in enumerate(chain.from_iterable(line_blocks(source, raw)), 1):
-            row = fast_row(text, line)
+            try:
+                row = fast_row(text, line)
+            except LINE_ERRORS:  # a value the fast reader missed: the dict path decides
+                row = None
             if row is None:
                 if raw and type(text) is bytes:
                     text = decode(text).rstrip("\r\n")
