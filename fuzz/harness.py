@@ -14,6 +14,7 @@ from typing import Any
 
 from triage.ingest.base import (LineIngestor, ParseContext, SourceFile, UnreadableSource, decode)
 from triage.ingest.loader import read_source
+from triage.ingest.rows import row_of
 from triage.model import EVENT_COLUMNS, SourceKind, TestResult
 
 PANDAS_MIN_TS, PANDAS_MAX_TS = -9_223_372_036.0, 9_223_372_036.0  # seconds, datetime64[ns]
@@ -103,6 +104,25 @@ def check_outcome(ingestor, outcome: Outcome, data: bytes) -> None:
             assert event.get("line") is None or 1 <= event["line"] <= lines, event.get("line")
     elif ingestor.kind is SourceKind.TESTS:
         assert all(isinstance(test, TestResult) for test in outcome.records)
+
+
+def check_rows(ingestor, path: Path, name: str, outcome: Outcome) -> None:
+    """A format's rows path (``parse_rows``) reads what its ``parse`` read: the
+    same events as rows, the same skips, the same break-off."""
+    ctx = ParseContext(name)
+    blocks = ingestor.parse_rows(SourceFile(path, name), ctx)
+    if blocks is None:
+        return
+    rows, unreadable = [], None
+    try:
+        for block in blocks:
+            rows.extend(block)
+    except UnreadableSource as exc:
+        unreadable = exc
+    assert (ctx.skipped, ctx.examples) == (outcome.ctx.skipped, outcome.ctx.examples)
+    assert (unreadable is None) == (outcome.unreadable is None), (unreadable, outcome.unreadable)
+    if outcome.unreadable is None:
+        assert rows == [row_of(event, event["line"]) for event in outcome.records]
 
 
 def is_strict_lines(ingestor) -> bool:

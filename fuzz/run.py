@@ -13,6 +13,7 @@ budget. A finding (an invariant broken, an exception escaping, a 30 s input or
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -59,10 +60,13 @@ def _stat(log: str, name: str) -> int:
 
 
 def run_group(group: str, seconds: int, artifacts: Path) -> GroupResult:
-    with tempfile.TemporaryDirectory(prefix=f"triage-corpus-{group}-") as corpus:
+    memory = "/dev/shm" if os.path.isdir("/dev/shm") else None  # the input is rewritten per run
+    with tempfile.TemporaryDirectory(prefix=f"triage-corpus-{group}-") as corpus, \
+            tempfile.TemporaryDirectory(prefix="triage-atheris-", dir=memory) as scratch:
         seeds = write_seeds(group, Path(corpus))
         artifacts.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "fuzz.target", "--group", group, f"-max_total_time={seconds}",
+        command = [sys.executable, "-m", "fuzz.target", "--group", group, "--scratch", scratch,
+                   f"-max_total_time={seconds}",
                    "-seed=1", "-timeout=30", "-rss_limit_mb=2048", "-max_len=65536", "-print_final_stats=1",
                    f"-artifact_prefix={artifacts}/{group}-", corpus]
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, errors="replace",

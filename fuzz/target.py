@@ -1,6 +1,6 @@
 """The atheris (libFuzzer) target: the detector and every registered ingestor.
 
-    python -m fuzz.target --group events -max_total_time=60 CORPUS_DIR
+    python -m fuzz.target --group events --scratch SCRATCH_DIR -max_total_time=60 CORPUS_DIR
 
 The first byte of an input picks what reads the rest: 0 the detector (with
 ``read_source``, as a build's file is read), otherwise one ingestor of the
@@ -11,9 +11,7 @@ a broken one raises, which libFuzzer reports as a finding with the input saved.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import atheris
@@ -24,7 +22,7 @@ with atheris.instrument_imports(include=["triage"]):
     from triage.model import SourceKind
     registry.ingestors()  # the ingestor modules load here, so they are instrumented too
 
-from fuzz.harness import check_outcome, detect_and_read_file, ingest_file
+from fuzz.harness import check_outcome, check_rows, detect_and_read_file, ingest_file
 
 GROUPS = {
     "detect": (),
@@ -61,18 +59,22 @@ def make_one_input(group: str, scratch: Path):
             detect_and_read_file(path, "input.log")
             return
         ingestor = ingestors[pick - 1]
-        check_outcome(ingestor, ingest_file(ingestor, path, "input.log"), body)
+        outcome = ingest_file(ingestor, path, "input.log")
+        check_outcome(ingestor, outcome, body)
+        if ingestor.kind is SourceKind.EVENTS:
+            check_rows(ingestor, path, "input.log", outcome)
     return one_input
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--group", choices=sorted(GROUPS), required=True)
+    # libFuzzer ends the process with exit(): no Python cleanup runs after Fuzz(), so
+    # the caller (fuzz.run) owns the scratch folder and removes it.
+    parser.add_argument("--scratch", required=True, help="an existing folder for the input file")
     ns, libfuzzer_args = parser.parse_known_args()
-    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    with tempfile.TemporaryDirectory(prefix="triage-atheris-", dir=base) as scratch:
-        atheris.Setup([sys.argv[0], *libfuzzer_args], make_one_input(ns.group, Path(scratch)))
-        atheris.Fuzz()
+    atheris.Setup([sys.argv[0], *libfuzzer_args], make_one_input(ns.group, Path(ns.scratch)))
+    atheris.Fuzz()
 
 
 if __name__ == "__main__":
