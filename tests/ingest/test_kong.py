@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from triage.ingest import registry
 from triage.ingest.base import Head, ParseContext, SourceFile, UnreadableSource
-from triage.ingest.kong import (KongJsonIngestor, _convert_general, _record_row_reader,
-                                convert_record)
+from triage.ingest.kong import KongJsonIngestor, _convert_general, convert_record
+from triage.ingest.kong_rows import record_row_reader
 from triage.ingest.loader import read_source
 from triage.ingest.rows import INDEX, row_of
 from triage.ingest.timeparse import to_iso
@@ -307,7 +307,7 @@ def test_truncated_gzip_keeps_the_lines_before_the_damage(tmp_path: Path) -> Non
 
 def fast_rows(path: Path) -> list[Any]:
     """The fast reader's answer for each line of ``path``: a row, or None (declined)."""
-    reader = _record_row_reader()
+    reader = record_row_reader()
     return [reader(text, line) for line, text in SourceFile(path, path.name).lines()]
 
 
@@ -563,7 +563,7 @@ def test_fast_row_is_the_dict_paths_row_or_declines(
     for place, value in odd.items():
         spoil(record, place, value)
     text = orjson.dumps(record).decode()
-    row = _record_row_reader()(text, 7)
+    row = record_row_reader()(text, 7)
     event("read by the fast reader" if row is not None else "declined")
     if row is None:
         return

@@ -27,7 +27,7 @@ from triage.ingest.ids import normalize_request_id, normalize_trace_id
 from triage.ingest.jsonlines import (MAX_ATTR_CHARS, duration_ms, http_status, iso_ts, record_ts,
                                      url_path)
 from triage.ingest.logfmt import (FIELDS, MAX_ATTRS, _MAPPED, _UNITS, _parse_mixed, _shape,
-                                  convert_line, convert_pairs, split_pairs)
+                                  convert_line, split_pairs)
 from triage.ingest.rows import BLOCK_ROWS, INDEX, Row, row_of
 from triage.ingest.text import Joiner, YearFixer
 
