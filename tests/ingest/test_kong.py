@@ -21,7 +21,8 @@ from triage.ingest.rows import INDEX, row_of
 from triage.ingest.timeparse import to_iso
 from triage.model import EVENT_COLUMNS
 from tests.conftest import SAMPLE_DATA
-from tests.ingest.test_rows import assert_same_reading, read_both_ways
+from tests.ingest.test_rows import (assert_same_reading, assert_truncated_gzip_reads_the_same,
+                                    read_both_ways)
 
 PRETTY = "kong/kong-docs-file-log-serializer-sample.json"
 NDJSON = "kong/kong-docs-file-log-serializer-sample.ndjson"
@@ -468,14 +469,8 @@ def test_rows_path_reads_every_variant_the_same(tmp_path: Path) -> None:
 
 
 def test_rows_path_keeps_the_rows_before_a_truncated_gzip(tmp_path: Path) -> None:
-    lines = b"".join(orjson.dumps(kong_record(200 + n % 3)) + b"\n" for n in range(3000))
-    packed = gzip.compress(lines)
-    path = tmp_path / "kong.log.gz"
-    path.write_bytes(packed[: len(packed) * 2 // 3])
-    by_rows, by_dicts, *_, rows_info, dicts_info = read_both_ways(path)
-    assert rows_info.status == "truncated" and 0 < len(by_rows) < 3000
-    assert len(by_rows) == len(by_dicts)
-    assert (rows_info.reason, rows_info.events) == (dicts_info.reason, dicts_info.events)
+    lines = [orjson.dumps(kong_record(200 + n % 3)).decode() for n in range(3000)]
+    assert_truncated_gzip_reads_the_same(tmp_path / "kong.log.gz", lines)
 
 
 def test_read_source_as_frame_takes_the_rows_path(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from triage.ingest.rows import BLOCK_ROWS, INDEX, row_of
 from triage.ingest.text import Joiner, YearFixer
 from tests.conftest import SAMPLE_DATA
 from tests.ingest.helpers import assert_well_typed, iso, write
-from tests.ingest.test_rows import assert_same_reading, read_both_ways
+from tests.ingest.test_rows import (assert_same_reading, assert_truncated_gzip_reads_the_same,
+                                    read_both_ways)
 
 LOGFMT = LogfmtIngestor()
 
@@ -379,13 +380,8 @@ def test_rows_path_holds_the_newest_row_across_blocks(tmp_path: Path) -> None:
 def test_a_truncated_gzip_keeps_the_same_rows_both_ways(tmp_path: Path) -> None:
     lines = [USUAL.format(s=n % 10, ms=n % 1000, rid="f826214ba6d57201e8bc762ed17e9d90", n=n)
              for n in range(80_000)]
-    packed = gzip.compress(("\n".join(lines) + "\n").encode())
-    for cut, name in ((len(packed) * 2 // 3, "pure.log.gz"), (len(packed) // 50, "small.log.gz")):
-        path = tmp_path / name
-        path.write_bytes(packed[:cut])
-        by_rows, by_dicts, *_, rows_info, dicts_info = read_both_ways(path)
-        assert rows_info.status == "truncated" and 0 < len(by_rows) < 80_000
-        assert (len(by_rows), rows_info.reason) == (len(by_dicts), dicts_info.reason)
+    assert_truncated_gzip_reads_the_same(tmp_path / "pure.log.gz", lines)
+    assert_truncated_gzip_reads_the_same(tmp_path / "small.log.gz", lines, keep=1 / 50)
     mixed = gzip.compress(("\n".join(lines[:30_000] + ["plain words"] + lines[30_000:]) + "\n").encode())
     path = tmp_path / "mixed.log.gz"
     path.write_bytes(mixed[: len(mixed) * 2 // 3])

@@ -22,7 +22,7 @@ from triage.ingest.base import (HEAD_BYTES, Head, JsonLineIngestor, ParseContext
                                 UnreadableSource, decode, to_float, to_int)
 from triage.ingest.base import LINE_ERRORS, raw_lines
 from triage.ingest.nginx import as_text
-from triage.ingest.rows import Row, line_rows
+from triage.ingest.rows import Row, event_rows, line_rows
 from triage.ingest.timeparse import parse_any, parse_epoch
 from triage.model import Layer
 
@@ -459,10 +459,10 @@ class KongJsonIngestor(JsonLineIngestor):
         it straight into a row, any other line through ``event_of_line``. A
         pretty-printed document: ``parse``'s events, each as its row (no faster way;
         the rows keep ``read_source`` on one path for every Kong file)."""
-        from triage.ingest.kong_rows import record_row_reader, rows_of  # they build on this module
+        from triage.ingest.kong_rows import record_row_reader  # it builds on this module
 
         if not _json_lines(decode(source.read_bytes(HEAD_BYTES))):
-            return rows_of(self._parse_document(source, ctx))
+            return event_rows(self._parse_document(source, ctx))
         return line_rows(self, source, ctx, record_row_reader(), raw=True)
 
     def _parse_lines(self, source: SourceFile, ctx: ParseContext) -> Iterator[dict[str, Any]]:

@@ -7,16 +7,16 @@ events are turned into rows as they are.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Optional, Union
 
 import msgspec
 
-from triage.ingest.base import UnreadableSource, to_int
+from triage.ingest.base import to_int
 from triage.ingest.ids import _LOWER_TRACEPARENT, normalize_request_id, normalize_trace_id
 from triage.ingest.kong import (_REQUEST_PLANS, _RESPONSE_PLANS, _HeaderPlan, _plan_of, _record_trace,
                                 _text)
 from triage.ingest.nginx import as_text
-from triage.ingest.rows import BLOCK_ROWS, FastRow, Row, row_of
+from triage.ingest.rows import FastRow, Row
 from triage.ingest.timeparse import _MAX_TS, parse_epoch
 
 # The rows path (``KongJsonIngestor.parse_rows``): a record as Kong writes it,
@@ -214,20 +214,3 @@ def _row_trace_id(request_headers: dict[str, str], field: Any) -> str | None:
     if type(raw) is str and (parent := _LOWER_TRACEPARENT.fullmatch(raw)) is not None:
         return parent.group(1)  # normalize_trace_id's answer for it
     return normalize_trace_id(_text(raw))
-
-
-def rows_of(events: Iterator[dict[str, Any]]) -> Iterator[list[Row]]:
-    """Events (``line`` set) as blocks of rows, as ``line_rows`` hands them out."""
-    rows: list[Row] = []
-    try:
-        for event in events:
-            rows.append(row_of(event, event["line"]))
-            if len(rows) >= BLOCK_ROWS:
-                yield rows
-                rows = []
-    except UnreadableSource:
-        if rows:  # what came before the break is kept, as ``parse`` keeps it
-            yield rows
-        raise
-    if rows:
-        yield rows

@@ -284,6 +284,27 @@ def _plain_upstreaminfo(m: re.Match[str]) -> dict[str, Any]:
     """``parse_upstreaminfo`` for a line ``_UPSTREAMINFO_PLAIN`` matched: same event."""
     (addr, user, time, request, status_text, sent, referer, ua, req_time, name, alt_name,
      up_addr, up_time, up_status, req_id) = m.groups()
+    method, path, status, attrs, message = plain_fields(user, request, status_text, sent, referer,
+                                                        name, alt_name)
+    ts = parse_clf(time)
+    client, agent = addr if addr != "-" else None, ua if ua and ua != "-" else None
+    request_id = req_id if req_id and req_id != "-" else None
+    if up_addr == "-" and up_status == "-":
+        return {"ts": ts, "method": method, "path": path, "status": status, "client_ip": client,
+                "user_agent": agent, "message": message, "attrs": attrs,
+                "latency_ms": seconds_to_ms(req_time), "request_id": request_id}
+    return {"ts": ts, "method": method, "path": path, "status": status, "client_ip": client,
+            "user_agent": agent, "message": message, "attrs": attrs,
+            "latency_ms": seconds_to_ms(req_time), "request_id": request_id,
+            "upstream_host": up_addr if up_addr != "-" else None,
+            "upstream_status": int(up_status) if up_status.isdigit() else None,
+            "upstream_latency_ms": seconds_to_ms(up_time)}
+
+
+def plain_fields(user: str, request: str, status_text: str, sent: str, referer: str,
+                 name: str, alt_name: str) -> tuple[str | None, str | None, int, dict[str, Any], str]:
+    """``(method, path, status, attrs, message)`` of a plain upstreaminfo line's
+    groups: what the event and the row (``nginx_rows``) both take."""
     parts = request.split(" ")
     if len(parts) == 3 and parts[2].startswith("HTTP/"):
         method, path = parts[0], parts[1]
@@ -301,20 +322,8 @@ def _plain_upstreaminfo(m: re.Match[str]) -> dict[str, Any]:
         attrs["upstream_name"] = name
     if alt_name:
         attrs["alternative_upstream_name"] = alt_name
-    ts, message = parse_clf(time), (
-        f"{method} {path} {status}" if method and path else f'"{request}" {status}')
-    client, agent = addr if addr != "-" else None, ua if ua and ua != "-" else None
-    request_id = req_id if req_id and req_id != "-" else None
-    if up_addr == "-" and up_status == "-":
-        return {"ts": ts, "method": method, "path": path, "status": status, "client_ip": client,
-                "user_agent": agent, "message": message, "attrs": attrs,
-                "latency_ms": seconds_to_ms(req_time), "request_id": request_id}
-    return {"ts": ts, "method": method, "path": path, "status": status, "client_ip": client,
-            "user_agent": agent, "message": message, "attrs": attrs,
-            "latency_ms": seconds_to_ms(req_time), "request_id": request_id,
-            "upstream_host": up_addr if up_addr != "-" else None,
-            "upstream_status": int(up_status) if up_status.isdigit() else None,
-            "upstream_latency_ms": seconds_to_ms(up_time)}
+    message = f"{method} {path} {status}" if method and path else f'"{request}" {status}'
+    return method, path, status, attrs, message
 
 
 def parse_combined(text: str) -> dict[str, Any] | None:

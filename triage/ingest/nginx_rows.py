@@ -6,11 +6,11 @@ lines get their year from the neighbouring rows as ``date_yearless`` gives it.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from triage.ingest.ids import normalize_request_id
-from triage.ingest.nginx import (_UPSTREAMINFO_PLAIN, YEAR_ASSUMED, _redate, parse_clf, seconds_to_ms,
-                                 split_request)
+from triage.ingest.nginx import (_UPSTREAMINFO_PLAIN, YEAR_ASSUMED, _redate, parse_clf, plain_fields,
+                                 seconds_to_ms)
 from triage.ingest.rows import INDEX, FastRow, Row
 
 def plain_row_reader() -> FastRow:
@@ -24,28 +24,12 @@ def plain_row_reader() -> FastRow:
             return None
         (addr, user, time, request, status_text, sent, referer, ua, req_time, name, alt_name,
          up_addr, up_time, up_status, req_id) = m.groups()
-        parts = request.split(" ")
-        if len(parts) == 3 and parts[2].startswith("HTTP/"):
-            method, path = parts[0], parts[1]
-        else:
-            method, path, _protocol = split_request(request)
-        status = int(status_text)
-        attrs: dict[str, Any] | None = {}
-        if user != "-":
-            attrs["user"] = user
-        if referer and referer != "-":
-            attrs["referer"] = referer
-        if sent != "-":
-            attrs["bytes_sent"] = int(sent)
-        if name:
-            attrs["upstream_name"] = name
-        if alt_name:
-            attrs["alternative_upstream_name"] = alt_name
+        method, path, status, attrs, message = plain_fields(user, request, status_text, sent, referer,
+                                                            name, alt_name)
         try:
             ts = times[time]
         except KeyError:
             ts = times[time] = parse_clf(time)
-        message = f"{method} {path} {status}" if method and path else f'"{request}" {status}'
         upstream = up_addr != "-" or up_status != "-"
         return (ts, None, None, None,
                 normalize_request_id(req_id if req_id and req_id != "-" else None), None, None,

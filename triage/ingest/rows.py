@@ -15,7 +15,7 @@ million ids once more to find the few that change.
 from __future__ import annotations
 
 from itertools import chain
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -60,33 +60,53 @@ def line_rows(ingestor: "LineIngestor", source: "SourceFile", ctx: "ParseContext
     bytes as read (text after a read error), and declined lines are decoded for
     ``event_of_line`` exactly as ``line_blocks`` decodes them.
     """
-    from triage.ingest.base import LINE_ERRORS, UnreadableSource, decode, line_blocks
+    return blocks_of(_line_rows(ingestor, source, ctx, fast_row, event_of_line, raw))
+
+
+def _line_rows(ingestor: "LineIngestor", source: "SourceFile", ctx: "ParseContext",
+               fast_row: FastRow, event_of_line, raw: bool) -> Iterator[Row]:
+    from triage.ingest.base import LINE_ERRORS, decode, line_blocks
 
     event_of_line = event_of_line or ingestor.event_of_line
-    rows: list[Row] = []
+    for line, text in enumerate(chain.from_iterable(line_blocks(source, raw)), 1):
+        try:
+            row = fast_row(text, line)
+        except LINE_ERRORS:  # a value the fast reader missed: the dict path decides
+            row = None
+        if row is None:
+            if raw and type(text) is bytes:
+                text = decode(text).rstrip("\r\n")
+            event = event_of_line(line, text, ctx)
+            if event is None:
+                continue
+            row = row_of(event, line)
+        yield row
+
+
+def event_rows(events: Iterable[dict[str, Any]]) -> Iterator[list[Row]]:
+    """Events (``line`` set) as blocks of rows, for a format whose events come no
+    faster than as dicts (a pretty-printed document)."""
+    return blocks_of(row_of(event, event["line"]) for event in events)
+
+
+def blocks_of(rows: Iterable[Row]) -> Iterator[list[Row]]:
+    """``rows`` in blocks of ``BLOCK_ROWS``. When they break off (``UnreadableSource``)
+    the rows before it still come, then the error: ``parse`` keeps them too."""
+    from triage.ingest.base import UnreadableSource
+
+    block: list[Row] = []
     try:
-        for line, text in enumerate(chain.from_iterable(line_blocks(source, raw)), 1):
-            try:
-                row = fast_row(text, line)
-            except LINE_ERRORS:  # a value the fast reader missed: the dict path decides
-                row = None
-            if row is None:
-                if raw and type(text) is bytes:
-                    text = decode(text).rstrip("\r\n")
-                event = event_of_line(line, text, ctx)
-                if event is None:
-                    continue
-                row = row_of(event, line)
-            rows.append(row)
-            if len(rows) >= BLOCK_ROWS:
-                yield rows
-                rows = []
+        for row in rows:
+            block.append(row)
+            if len(block) >= BLOCK_ROWS:
+                yield block
+                block = []
     except UnreadableSource:
-        if rows:  # what came before the break is kept, as ``parse`` keeps it
-            yield rows
+        if block:
+            yield block
         raise
-    if rows:
-        yield rows
+    if block:
+        yield block
 
 
 def _constant(value: str, count: int) -> pd.Categorical:
