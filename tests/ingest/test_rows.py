@@ -161,3 +161,19 @@ def test_read_source_takes_the_rows_path_and_counts_events(tmp_path):
 @pytest.mark.skipif(not REAL_FIXTURES.exists(), reason="needs ../shared/fixtures/real")
 def test_rows_formats_list_is_not_empty():
     assert ROWS_FORMATS
+
+
+@pytest.mark.parametrize("cap", [1, 7, 50_000, 50_001, 59_999, 60_000, 70_000])
+def test_a_capped_read_cuts_rows_where_it_cuts_events(tmp_path, monkeypatch, cap):
+    """--max-events on the rows path (caps.take_rows) keeps what caps.take keeps,
+    across a block boundary too, and records the same cut."""
+    path = tmp_path / "ingress-nginx.log"
+    # time moves on a minute every 1,000 lines, so the newest kept time is the last block's
+    lines = [line.replace("09:00:0", f"09:{n // 1000:02d}:0") for n, line in enumerate(_nginx_lines(60_000))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    by_rows = read_source(path, "ingress/ingress-nginx.log", as_frame=True, max_events=cap)
+    monkeypatch.setattr(type(registry.get("ingress-nginx")), "parse_rows", Ingestor.parse_rows)
+    by_dicts = read_source(path, "ingress/ingress-nginx.log", as_frame=True, max_events=cap)
+    assert by_rows.cut == by_dicts.cut and (by_rows.cut is None) == (cap >= 60_000)
+    assert by_rows.info.events == by_dicts.info.events == min(cap, 60_000)
+    assert comparable(by_rows.frame) == comparable(by_dicts.frame)

@@ -64,6 +64,30 @@ def take(events: Iterable[dict[str, Any]], cap: int, cuts: dict[str, Cut], key: 
         yield event
 
 
+def take_rows(blocks: Iterable[list[tuple]], cap: int, cuts: dict[str, Cut], key: str) -> Iterator[list[tuple]]:
+    """``take`` for blocks of rows (``triage.ingest.rows``)."""
+    from triage.ingest.rows import INDEX
+
+    line, when = INDEX["line"], INDEX["ts"]
+    kept = 0
+    last_line = last_ts = None
+    for block in blocks:
+        room = cap - kept
+        if room <= 0:
+            cuts[key] = Cut(kept, last_line, last_ts)
+            return
+        part = block[:room]
+        kept += len(part)
+        last_line = part[-1][line]
+        times = [row[when] for row in part if isinstance(row[when], (int, float))]
+        if times and (last_ts is None or max(times) > last_ts):
+            last_ts = float(max(times))
+        yield part
+        if len(block) > room:
+            cuts[key] = Cut(kept, last_line, last_ts)
+            return
+
+
 def warning(path: str, cut: Cut, total: int, later: list[str] | None = None) -> str:
     """The report's warning for a cut source; ``later`` names the failed tests that
     started after its last kept event."""

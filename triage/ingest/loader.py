@@ -147,12 +147,14 @@ def read_source(path: Path, display: str | None = None, *,
         info.format, info.kind = ingestor.name, ingestor.kind
         ctx = ParseContext(source.display)
         result = SourceResult(info)
-        rows = (ingestor.parse_rows(source, ctx)
-                if as_frame and max_events is None and ingestor.kind is SourceKind.EVENTS else None)
+        rows = ingestor.parse_rows(source, ctx) if as_frame and ingestor.kind is SourceKind.EVENTS else None
         parsed = ingestor.parse(source, ctx) if rows is None else iter(())
         cuts: dict[str, caps.Cut] = {}
         if max_events is not None and ingestor.kind is SourceKind.EVENTS:
-            parsed = caps.take(parsed, max_events, cuts, source.display)
+            if rows is not None:
+                rows = caps.take_rows(rows, max_events, cuts, source.display)
+            else:
+                parsed = caps.take(parsed, max_events, cuts, source.display)
         if ingestor.kind is SourceKind.EVENTS:
             layer = (layer_from_path(source.display) or ingestor.layer).value
             info.layer = layer
