@@ -67,19 +67,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/node-common.sh"
 
 # ---------------------------------------------------------------- prerequisites
 
-need_tools() {
-    local pair
-    for pair in curl:curl unzip:unzip mvn:maven flock:util-linux; do
-        command -v "${pair%%:*}" >/dev/null || apt_install "${pair%%:*}" "${pair#*:}"
-    done
-}
-
-java_major() {  # $1 = a JDK home; prints its feature version, or nothing
-    local v
-    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null || true)
-    printf '%s' "$v"
-}
-
 # ES 9 needs a JDK 21+, and a full JDK: javac/jar build the small GET / plugin.
 find_jdk() {
     local cand best="" best_v=0 v
@@ -308,7 +295,7 @@ install_dist() {
 }
 
 cmd_start() {
-    need_tools
+    need_tools curl:curl unzip:unzip mvn:maven flock:util-linux
     with_lock
     already_running "$ES_LOG" && return 0
     check_port_free

@@ -1,5 +1,5 @@
 # Shared by scripts/elasticsearch.sh and scripts/opensearch.sh (sourced, not run):
-# logging, apt fallbacks, the wait for yellow, stop/status and the command dispatch.
+# logging, apt fallbacks and tool checks, the wait for yellow, stop/status and the command dispatch.
 #
 # The sourcing script sets SCRIPT_NAME, PRODUCT (for messages), PORT_SETTING (the
 # variable that moves the port), PORT, URL, CACHE, PID_FILE, START_TIMEOUT and
@@ -18,6 +18,17 @@ apt_install() {
     log "installing $2 with apt-get"
     export DEBIAN_FRONTEND=noninteractive
     { apt-get update -qq && apt-get install -y -qq "$2"; } >&2 || die "apt-get install $2 failed"
+}
+
+need_tools() {  # "$@" = tool:package pairs; a missing tool is installed from its package
+    local pair
+    for pair in "$@"; do
+        command -v "${pair%%:*}" >/dev/null || apt_install "${pair%%:*}" "${pair#*:}"
+    done
+}
+
+java_major() {  # $1 = a JDK home; prints its feature version, or nothing
+    sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null || true
 }
 
 # A failed start must not leave a half-started node behind (CI would keep it).

@@ -52,17 +52,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/node-common.sh"
 
 # ---------------------------------------------------------------- prerequisites
 
-need_tools() {
-    local pair
-    for pair in curl:curl mvn:maven flock:util-linux setsid:util-linux; do
-        command -v "${pair%%:*}" >/dev/null || apt_install "${pair%%:*}" "${pair#*:}"
-    done
-}
-
-java_major() {  # $1 = a JDK home; prints its feature version, or nothing
-    sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null || true
-}
-
 # OpenSearch 2.19 runs on 17 (the machine's default); javac compiles the launcher.
 find_jdk() {
     local home="${TRIAGE_OS_JAVA_HOME:-${JAVA_HOME:-}}" javac
@@ -188,7 +177,7 @@ check_distribution() {
 # ---------------------------------------------------------------- commands
 
 cmd_start() {
-    need_tools
+    need_tools curl:curl mvn:maven flock:util-linux setsid:util-linux
     with_lock
     already_running "$OS_LOG" && return 0
     check_port_free
