@@ -18,14 +18,13 @@ from typing import Any, Iterator, Sequence
 
 from msgspec import UNSET
 
-from triage.ingest.base import LINE_ERRORS, Head, JsonLineIngestor, ParseContext, SourceFile
+from triage.ingest.base import Head, JsonLineIngestor, ParseContext, SourceFile
 from triage.ingest.ids import normalize_request_id, normalize_trace_id
 from triage.ingest.jsonlines import (FieldMap, http_status, duration_ms, level_text, record_ts, scalar_text,
                                      short_code, small_value, split_message, stack_head,
-                                     url_path, MAX_ATTR_CHARS)
+                                     url_path, MAX_ATTR_CHARS, _iso_seconds)
 from triage.ingest.jsonrows import IGNORED_SCALAR, FieldPicker, Int64
 from triage.ingest.rows import FastRow, Row, line_rows
-from triage.ingest.timeparse import parse_iso
 from triage.model import Layer
 
 FIELDS = FieldMap({
@@ -237,7 +236,6 @@ def row_reader() -> FastRow:
     only when one is there.
     """
     pick = _picker()
-    seconds: dict[str, float] = {}
     methods: dict[str, str | None] = {}
     # One string object per service, dataset, logger and thread name: a million
     # events then hold (and pickle, between processes) a handful of strings.
@@ -257,11 +255,11 @@ def row_reader() -> FastRow:
         if not ts_text or len(ts_text) != 24 or ts_text[19] != "." or ts_text[23] != "Z":
             return None
         millis = _MILLIS.get(ts_text[20:23])
-        base = seconds.get(ts_text[:19])
-        if base is None or millis is None:
-            base = _whole_seconds(ts_text[:19], seconds)
-            if base is None or millis is None:
-                return None
+        if millis is None or ts_text[4] != "-" or ts_text[10] != "T":
+            return None
+        base = _iso_seconds(ts_text[:19])  # as iso_ts reads the whole seconds (cached)
+        if base is None:
+            return None
         if not message:
             message, detail = "", None
         elif "\n" in message:
@@ -291,9 +289,9 @@ def row_reader() -> FastRow:
             address = address or client_address or source_ip or source_address
             _seldom_attrs(attrs, dataset or stream_dataset, code, outcome, query,
                           es_node or node or host)
-        if request and not (len(request) == 32 and not request.strip(_HEX) and request.strip("0")):
+        if request:
             request = normalize_request_id(request)
-        if trace and not (len(trace) == 32 and not trace.strip(_HEX) and trace.strip("0")):
+        if trace:
             trace = normalize_trace_id(trace)
         return (base + millis, None, intern(service, service) if service else None,
                 level or None, request or None, trace or None, span or transaction or None,
@@ -312,25 +310,8 @@ def _unset_empty(values: Sequence[Any]) -> tuple[Any, ...]:
 
 
 _MAX_REPEATED = 10_000  # distinct names kept; past that they are not repeating
-# 32 lower-case hex digits, not all zero, is an id already canonical (ids.py):
-# checked here with two C string calls instead of a call and a regex per line.
-_HEX = "0123456789abcdef"
 # Milliseconds as iso_ts adds them: int(digits) / 10 ** 3.
 _MILLIS = {f"{number:03d}": number / 10 ** 3 for number in range(1000)}
-
-
-def _whole_seconds(prefix: str, seconds: dict[str, float]) -> float | None:
-    """Epoch seconds of "YYYY-MM-DDTHH:MM:SS" (cached), as iso_ts reads it; None
-    for anything iso_ts would not read that way."""
-    if prefix[4] != "-" or prefix[10] != "T":
-        return None
-    try:
-        base = parse_iso(prefix)
-    except LINE_ERRORS:
-        return None
-    if base is not None and len(seconds) < 100_000:
-        seconds[prefix] = base
-    return base
 
 
 def _method(method: str, methods: dict[str, str | None]) -> str | None:

@@ -125,25 +125,36 @@ def iso_ts(value: str) -> float | None:
     ``timeparse.parse_iso``.
     """
     if len(value) >= 19 and value[4] == "-" and value[10] in "T ":
-        tail = value[19:]
-        zone = None
-        if tail:
-            if tail[-1] in "Zz":
-                tail = tail[:-1]
-            elif len(tail) >= 6 and tail[-6] in "+-" and tail[-3] == ":":
-                zone, tail = tail[-6:], tail[:-6]
-            elif len(tail) >= 5 and tail[-5] in "+-" and tail[-4:].isdigit():
-                zone, tail = tail[-5:], tail[:-5]
-        digits = tail[1:]
-        # isascii: isdigit also takes "²", which int() refuses
-        if not tail or (tail[0] in ".," and digits.isascii() and digits.isdigit() and len(digits) <= 9):
+        tail = iso_tail(value[19:])
+        if tail is not None:
             base = _iso_seconds(value[:19])
             if base is None:
                 return None
-            if digits:
-                base += int(digits) / 10 ** len(digits)
+            fraction, zone = tail
+            base += fraction
             return base - _offset_seconds(zone) if zone else base
     return parse_iso(value)
+
+
+def iso_tail(tail: str) -> tuple[float, str | None] | None:
+    """``(fraction, zone)`` of what follows the whole seconds of an ISO stamp
+    (``""``, ``.250Z``, ``,5+02:00``, ``+0200``; zone None for UTC), or None
+    for anything ``iso_ts`` leaves to ``parse_iso``."""
+    zone = None
+    if tail:
+        if tail[-1] in "Zz":
+            tail = tail[:-1]
+        elif len(tail) >= 6 and tail[-6] in "+-" and tail[-3] == ":":
+            zone, tail = tail[-6:], tail[:-6]
+        elif len(tail) >= 5 and tail[-5] in "+-" and tail[-4:].isdigit():
+            zone, tail = tail[-5:], tail[:-5]
+    digits = tail[1:]
+    if not tail:
+        return 0.0, zone
+    # isascii: isdigit also takes "²", which int() refuses
+    if tail[0] in ".," and digits.isascii() and digits.isdigit() and len(digits) <= 9:
+        return int(digits) / 10 ** len(digits), zone
+    return None
 
 
 _DURATION_RE = re.compile(r"(?:\d+(?:\.\d+)?(?:ns|us|µs|μs|ms|s|m|h))+")

@@ -243,10 +243,15 @@ def _lower_headers(headers: Any) -> dict[str, Any]:
 
 
 def _trace_id(obj: dict[str, Any], request_headers: dict[str, Any]) -> Any:
-    for name in _TRACE_HEADERS:
-        if request_headers.get(name):
-            return request_headers[name]
-    return _record_trace(obj.get("trace_id"))
+    return first_header(request_headers, _TRACE_HEADERS) or _record_trace(obj.get("trace_id"))
+
+
+def first_header(headers: dict[str, Any], names: tuple[str, ...]) -> Any:
+    """The value of the first of ``names`` that ``headers`` has non-empty, or None."""
+    for name in names:
+        if headers.get(name):
+            return headers[name]
+    return None
 
 
 def _record_trace(trace: Any) -> str | None:
@@ -261,15 +266,8 @@ def _request_id(request: dict[str, Any], request_headers: dict[str, Any],
                 response_headers: dict[str, Any]) -> Any:
     # The client's X-Request-ID is the id the other layers log too, so it beats
     # Kong's own request.id (kept in attrs).
-    for name in _REQUEST_ID_HEADERS:
-        if request_headers.get(name):
-            return request_headers[name]
-    if request.get("id"):
-        return request["id"]
-    for name in _REQUEST_ID_HEADERS:
-        if response_headers.get(name):
-            return response_headers[name]
-    return None
+    return (first_header(request_headers, _REQUEST_ID_HEADERS) or request.get("id")
+            or first_header(response_headers, _REQUEST_ID_HEADERS))
 
 
 def _upstream(tries: Any) -> tuple[str | None, int | None, int]:

@@ -12,9 +12,9 @@ from typing import Any, Optional, Union
 import msgspec
 
 from triage.ingest.base import to_int
-from triage.ingest.ids import _LOWER_TRACEPARENT, normalize_request_id, normalize_trace_id
-from triage.ingest.kong import (_REQUEST_PLANS, _RESPONSE_PLANS, _HeaderPlan, _plan_of, _record_trace,
-                                _text)
+from triage.ingest.ids import normalize_request_id, normalize_trace_id
+from triage.ingest.kong import (_REQUEST_ID_HEADERS, _REQUEST_PLANS, _RESPONSE_PLANS, _TRACE_HEADERS,
+                                _HeaderPlan, _plan_of, _record_trace, _text, first_header)
 from triage.ingest.nginx import as_text
 from triage.ingest.rows import FastRow, Row
 from triage.ingest.timeparse import _MAX_TS, parse_epoch
@@ -196,21 +196,11 @@ def _row_attrs(record: _RowRecord, request: _RowRequest, response_plan: _HeaderP
 def _row_request_id(request: _RowRequest, request_headers: dict[str, str],
                     response_headers: dict[str, str]) -> str | None:
     """``normalize_request_id(_text(_request_id(...)))`` for a decoded ``_RowRecord``."""
-    raw = request_headers.get("x-request-id") or request_headers.get("x-kong-request-id") \
-        or request_headers.get("kong-request-id") or request_headers.get("x-correlation-id") \
-        or request.id \
-        or response_headers.get("x-request-id") or response_headers.get("x-kong-request-id") \
-        or response_headers.get("kong-request-id") or response_headers.get("x-correlation-id")
-    # ``_text`` only turns "" and "-" into None, which normalize_request_id does too.
-    return normalize_request_id(raw if type(raw) is str else _text(raw))
+    raw = (first_header(request_headers, _REQUEST_ID_HEADERS) or request.id
+           or first_header(response_headers, _REQUEST_ID_HEADERS))
+    return normalize_request_id(_text(raw))
 
 
 def _row_trace_id(request_headers: dict[str, str], field: Any) -> str | None:
-    """``normalize_trace_id(_text(_trace_id(...)))`` for a decoded ``_RowRecord``, with
-    a lower-case W3C traceparent (what Kong passes on) read here."""
-    raw = request_headers.get("traceparent") or request_headers.get("x-b3-traceid") \
-        or request_headers.get("x-amzn-trace-id") or request_headers.get("uber-trace-id") \
-        or _record_trace(field)
-    if type(raw) is str and (parent := _LOWER_TRACEPARENT.fullmatch(raw)) is not None:
-        return parent.group(1)  # normalize_trace_id's answer for it
-    return normalize_trace_id(_text(raw))
+    """``normalize_trace_id(_text(_trace_id(...)))`` for a decoded ``_RowRecord``."""
+    return normalize_trace_id(_text(first_header(request_headers, _TRACE_HEADERS) or _record_trace(field)))

@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterator
 
 from triage.ingest.base import SourceFile, UnreadableSource, line_blocks
 from triage.ingest.ids import normalize_request_id, normalize_trace_id
-from triage.ingest.jsonlines import (MAX_ATTR_CHARS, duration_ms, http_status, iso_ts, record_ts,
-                                     url_path)
+from triage.ingest.jsonlines import (MAX_ATTR_CHARS, duration_ms, http_status, iso_tail, iso_ts,
+                                     record_ts, url_path)
 from triage.ingest.logfmt import (FIELDS, MAX_ATTRS, _MAPPED, _UNITS, _parse_mixed, _shape,
                                   convert_line, split_pairs)
 from triage.ingest.rows import BLOCK_ROWS, INDEX, Row, row_of
@@ -305,13 +305,8 @@ def _second_of(prefix: str) -> float | None:
 def _fraction_of(tail: str) -> float | None:
     """What ``iso_ts`` adds to the whole seconds for the rest of a UTC stamp
     (``""``, ``Z``, ``.250Z``), else None (a zone offset, or not a stamp)."""
-    zone = tail[-1:]
-    digits = tail[1:-1] if zone in ("Z", "z") else tail[1:]
-    if not digits:
-        return 0.0 if tail in ("", "Z", "z") else None
-    if tail[0] in ".," and digits.isdigit() and digits.isascii() and len(digits) <= 9:
-        return int(digits) / 10 ** len(digits)
-    return None
+    found = iso_tail(tail)
+    return found[0] if found is not None and found[1] is None else None
 
 
 def _method_of(value: str) -> str | None:
