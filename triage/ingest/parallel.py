@@ -257,11 +257,10 @@ def _read_for_transfer(job: Job) -> tuple[SourceResult, int, dict[str, bytes]]:
     there (text, numbers, JSON-like dicts and lists), which msgpack gives back as
     they were; a column it cannot encode (a huge int, an odd type) stays in the frame."""
     result, lines = _read(job)
-    if result.frame is not None:
-        as_categories(result.frame, REPEATED_TEXT)
     packed: dict[str, bytes] = {}
     frame = result.frame
     if frame is not None:
+        as_categories(frame, REPEATED_TEXT)
         for column in PACKED_COLUMNS:
             try:
                 packed[column] = _ENCODER.encode(frame[column].tolist())

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 Row = tuple[Any, ...]
 INDEX = {name: position for position, name in enumerate(EVENT_COLUMNS)}
-WIDTH = len(EVENT_COLUMNS)
 _REQUEST_ID, _TRACE_ID, _LINE = INDEX["request_id"], INDEX["trace_id"], INDEX["line"]
 BLOCK_ROWS = 50_000  # rows turned into one typed frame at a time
 
