@@ -37,10 +37,6 @@ class Groups:
     ids: np.ndarray | None       # the ids by rank, when ranked as strings
     id_words: np.ndarray | None  # the ids by rank as hex words, when ranked as numbers
 
-    def key_of(self, id_: str) -> str | None:
-        """The key of the group ``id_`` belongs to, or None if no event logged it."""
-        return self.keys_of([id_]).get(id_)
-
     def keys_of(self, ids: Iterable[str]) -> dict[str, str]:
         """The group key of each of ``ids`` that some event logged (the others are left out)."""
         wanted = list(dict.fromkeys(ids))
@@ -165,15 +161,3 @@ def smallest_connected(count: int, left: np.ndarray, right: np.ndarray) -> np.nd
         if np.array_equal(after, label):
             return label
         label = after
-
-
-def assign_keys(events: pd.DataFrame) -> pd.Series:
-    """The join key of every event (categorical; NaN when it has neither id)."""
-    return group_requests(events).keys
-
-
-def ids_of_key(events: pd.DataFrame, key: str) -> list[str]:
-    """Every request id and trace id spelling that belongs to one group."""
-    rows = events.loc[events["key"] == key, ["request_id", "trace_id"]]
-    found = set(rows["request_id"].dropna()) | set(rows["trace_id"].dropna())
-    return sorted(found)
